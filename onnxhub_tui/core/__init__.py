@@ -1,0 +1,1 @@
+"""The core under the TUI, the CLI and the API. It imports no Textual."""

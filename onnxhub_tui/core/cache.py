@@ -1,0 +1,372 @@
+"""The onnx.hub-compatible cache: where it is, its layout, and scan / verify / delete plans.
+
+Only this module deletes files from the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import platformdirs
+
+from .errors import UnsafePathError
+from .hashing import sha256_hex
+from .manifest import ModelInfo
+from .paths import check_relative_path, is_within
+
+TOOL_DIR = ".onnxhub-tui"  # our own files inside the cache (manifests, locks); onnx.hub ignores it
+PART = ".part"
+_SHA_PREFIX = re.compile(r"^([0-9a-f]{64})_(.+)$")
+_PRIVATE_PART = re.compile(r"^(?P<final>.+)\.part\.(?P<host>[^.]+)-(?P<pid>\d+)-(?P<rand>[0-9a-f]+)$")
+TAR_SUFFIX = ".tar.gz"
+
+
+# -- location and layout -----------------------------------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    """onnx.hub's own choice, so existing caches are shared."""
+    if os.environ.get("ONNX_HOME"):
+        return Path(os.environ["ONNX_HOME"]) / "hub"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "onnx" / "hub"
+    return platformdirs.user_cache_path("onnx", appauthor=False) / "hub"
+
+
+def cached_rel(model_path: str, sha: str | None) -> PurePosixPath:
+    """onnx.hub's layout: ``<dirs of model_path>/<sha>_<file name>``, relative to the cache."""
+    try:
+        rel = check_relative_path(model_path)
+    except ValueError as exc:
+        raise UnsafePathError(f"Refusing manifest path: {exc}.") from None
+    return rel.with_name(f"{sha}_{rel.name}" if sha else rel.name)
+
+
+def cached_path(cache_dir: Path, model_path: str, sha: str | None) -> Path:
+    """The file's place in the cache; refuses anything that would land outside it."""
+    target = Path(cache_dir).joinpath(*cached_rel(model_path, sha).parts)
+    if not is_within(target, cache_dir):
+        raise UnsafePathError(f"Refusing manifest path {model_path!r}: it resolves outside the cache {cache_dir}.")
+    return target
+
+
+def model_file(cache_dir: Path, entry: ModelInfo) -> Path:
+    return cached_path(cache_dir, entry.model_path, entry.model_sha)
+
+
+def data_archive(cache_dir: Path, entry: ModelInfo) -> Path | None:
+    if not entry.model_with_data_path:
+        return None
+    return cached_path(cache_dir, entry.model_with_data_path, entry.model_with_data_sha)
+
+
+def extracted_dir(archive: Path) -> Path:
+    """onnx.hub's folder for an archive: the same name without ``.tar.gz``."""
+    name = archive.name
+    return archive.with_name(name[: -len(TAR_SUFFIX)] if name.endswith(TAR_SUFFIX) else name + ".d")
+
+
+def lock_path(cache_dir: Path, target: Path) -> Path:
+    digest = hashlib.sha256(str(target).encode()).hexdigest()[:32]
+    return Path(cache_dir) / TOOL_DIR / "locks" / f"{digest}.lock"
+
+
+def private_part(target: Path) -> Path:
+    """A part file owned by this process; its name says who owns it."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
+    return target.with_name(f"{target.name}{PART}.{host}-{os.getpid()}-{os.urandom(4).hex()}")
+
+
+def part_owner_alive(part: Path) -> bool:
+    """Whether a private part belongs to a process that is still running on this host."""
+    match = _PRIVATE_PART.match(part.name)
+    if not match:
+        return False
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
+    if match["host"] != host:
+        return True  # another machine's: cannot know, so never touch it
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def part_files(target: Path) -> list[Path]:
+    """The resumable part and any private parts of ``target``."""
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    prefix = target.name + PART
+    return [target.parent / n for n in names if n == prefix or n.startswith(prefix + ".")]
+
+
+# -- scan --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CachedFile:
+    path: Path
+    rel: str  # posix path relative to the cache root
+    size: int
+    state: str  # "complete" | "partial" | "orphan" | "extracted" | "unknown"
+    entry: ModelInfo | None = None
+    kind: str = "model"  # "model" | "data" (archive or its extracted folder)
+    in_use: bool = False
+    is_link: bool = False
+
+    @property
+    def group(self) -> str:
+        parent = PurePosixPath(self.rel).parent
+        return "" if str(parent) == "." else str(parent)
+
+    @property
+    def expected_sha(self) -> str | None:
+        if self.entry is not None:
+            return self.entry.model_with_data_sha if self.kind == "data" else self.entry.model_sha
+        match = _SHA_PREFIX.match(self.path.name)
+        return match[1] if match else None
+
+
+@dataclass
+class CacheGroup:
+    name: str
+    files: list[CachedFile] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+@dataclass
+class CacheReport:
+    root: Path
+    files: list[CachedFile]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def groups(self) -> list[CacheGroup]:
+        groups: dict[str, CacheGroup] = {}
+        for f in self.files:
+            groups.setdefault(f.group, CacheGroup(f.group)).files.append(f)
+        return [groups[name] for name in sorted(groups)]
+
+
+def _index(entries: Iterable[ModelInfo]) -> dict[str, tuple[ModelInfo, str]]:
+    """rel path in the cache -> (entry, kind) for every file the manifest names."""
+    index: dict[str, tuple[ModelInfo, str]] = {}
+    for entry in entries:
+        try:
+            index[str(cached_rel(entry.model_path, entry.model_sha))] = (entry, "model")
+            if entry.model_with_data_path:
+                archive = cached_rel(entry.model_with_data_path, entry.model_with_data_sha)
+                index[str(archive)] = (entry, "data")
+                index[str(extracted_dir(Path(archive)))] = (entry, "data")
+        except UnsafePathError:
+            continue
+    return index
+
+
+def _tree_size(path: Path) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(path, followlinks=False):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def scan(cache_dir: Path, entries: Iterable[ModelInfo] | None = None) -> CacheReport:
+    """Every cached file with its size, its manifest entry when known, and its state."""
+    root = Path(cache_dir)
+    report = CacheReport(root=root, files=[])
+    if not root.is_dir():
+        return report
+    index = _index(entries) if entries is not None else None
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        rel_dir = here.relative_to(root)
+        if rel_dir == Path("."):
+            dirnames[:] = [d for d in dirnames if d != TOOL_DIR]
+        kept = []
+        for name in sorted(dirnames):
+            path = here / name
+            if path.is_symlink():
+                filenames.append(name)  # listed as a link, never entered
+            elif _SHA_PREFIX.match(name):
+                report.files.append(_classify(path, (rel_dir / name).as_posix(), index, is_dir=True))
+            else:
+                kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            report.files.append(_classify(here / name, (rel_dir / name).as_posix(), index, is_dir=False))
+    return report
+
+
+def _classify(path: Path, rel: str, index: dict[str, tuple[ModelInfo, str]] | None, is_dir: bool) -> CachedFile:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return CachedFile(path, rel, 0, "orphan")
+    is_link = path.is_symlink()
+    size = _tree_size(path) if is_dir else st.st_size
+    name = path.name
+    final_rel = rel
+    state = "complete"
+    in_use = False
+    if name.endswith(PART) or _PRIVATE_PART.match(name):
+        state = "partial"
+        final_name = name[: -len(PART)] if name.endswith(PART) else _PRIVATE_PART.match(name)["final"]
+        final_rel = str(PurePosixPath(rel).with_name(final_name))
+        in_use = _PRIVATE_PART.match(name) is not None and part_owner_alive(path)
+    elif is_dir:
+        state = "extracted"
+    hit = index.get(final_rel) if index is not None else None
+    entry, kind = hit if hit else (None, "data" if name.endswith(TAR_SUFFIX) or is_dir else "model")
+    if is_link:
+        state = "orphan"
+    elif index is not None and hit is None and state != "partial":
+        state = "orphan"
+    elif index is None and state == "complete" and not _SHA_PREFIX.match(name):
+        state = "unknown"
+    return CachedFile(path, rel, size, state, entry, kind, in_use, is_link)
+
+
+# -- selection, verify, delete ----------------------------------------------------------------------
+
+
+def select(report: CacheReport, target: str) -> list[CachedFile]:
+    """Files a user means by ``target``: a path (absolute or relative to the cache), a group, or a model name."""
+    target = target.strip()
+    root = os.path.realpath(report.root)
+    candidate = target
+    if os.path.isabs(target):
+        real = os.path.realpath(os.path.dirname(target))
+        candidate = os.path.relpath(os.path.join(real, os.path.basename(target)), root)
+    candidate = candidate.strip("/")
+    exact = [f for f in report.files if f.rel == candidate]
+    if exact:
+        return exact
+    in_group = [f for f in report.files if f.group == candidate or f.group.startswith(candidate + "/")]
+    if in_group and candidate:
+        return in_group
+    lowered = target.lower()
+    return [f for f in report.files if f.entry is not None and f.entry.model.lower() == lowered]
+
+
+@dataclass
+class VerifyResult:
+    file: CachedFile
+    ok: bool | None  # None: nothing to compare against
+    actual: str | None = None
+    message: str = ""
+
+
+def verify(file: CachedFile) -> VerifyResult:
+    expected = file.expected_sha
+    if file.state in ("partial", "extracted") or file.is_link or expected is None:
+        return VerifyResult(file, None, message="nothing to verify against")
+    try:
+        actual = sha256_hex(file.path)
+    except OSError as exc:
+        return VerifyResult(file, False, message=f"cannot read: {exc.strerror or exc}")
+    if actual == expected:
+        return VerifyResult(file, True, actual, "ok")
+    return VerifyResult(file, False, actual, f"SHA-256 {actual} but expected {expected}")
+
+
+@dataclass
+class DeletePlan:
+    root: Path
+    items: list[CachedFile]
+    skipped: list[tuple[CachedFile, str]] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.items)
+
+
+def plan_delete(report: CacheReport, files: Iterable[CachedFile]) -> DeletePlan:
+    plan = DeletePlan(report.root, [])
+    seen: set[str] = set()
+    for f in files:
+        if f.rel in seen:
+            continue
+        seen.add(f.rel)
+        if f.in_use:
+            plan.skipped.append((f, "a running download owns it"))
+        else:
+            plan.items.append(f)
+    return plan
+
+
+@dataclass
+class DeleteResult:
+    deleted: list[CachedFile] = field(default_factory=list)
+    freed: int = 0
+    errors: list[tuple[CachedFile, str]] = field(default_factory=list)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()  # a link is removed itself; its target is never touched
+    else:
+        shutil.rmtree(path)  # rmtree does not follow links inside the tree
+
+
+def execute(plan: DeletePlan) -> DeleteResult:
+    """Delete what the plan lists, re-checking each path at the moment of deletion."""
+    result = DeleteResult()
+    root = Path(os.path.realpath(plan.root))
+    for f in plan.items:
+        parent = Path(os.path.realpath(f.path.parent))
+        if not (parent == root or is_within(parent, root)) or f.path.name in ("", ".", ".."):
+            result.errors.append((f, "outside the cache; not deleted"))
+            continue
+        if _PRIVATE_PART.match(f.path.name) and part_owner_alive(f.path):
+            result.errors.append((f, "a running download owns it; not deleted"))
+            continue
+        try:
+            _remove(parent / f.path.name)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            result.errors.append((f, exc.strerror or str(exc)))
+            continue
+        result.deleted.append(f)
+        result.freed += f.size
+        _prune_empty_dirs(parent, root)
+    return result
+
+
+def _prune_empty_dirs(directory: Path, root: Path) -> None:
+    while directory != root and is_within(directory, root):
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def prunable(report: CacheReport) -> list[CachedFile]:
+    """Partial downloads no process owns, and files no manifest entry names."""
+    return [f for f in report.files if (f.state == "partial" and not f.in_use) or f.state == "orphan"]

@@ -1,0 +1,419 @@
+"""Verified, resumable downloads. Only this module writes model bytes into the cache.
+
+A download streams into a *private* part file (its name carries host and pid), hashing as it writes;
+size and SHA-256 are checked, the file is fsynced and atomically renamed into place. An interrupted
+download leaves ``<file>.part`` (or, if the process was killed, its private part) and the next run
+resumes it with an HTTP Range request. A per-file lock keeps two writers apart, but correctness does
+not depend on it: each writer owns its own part file and publishes only bytes it has verified.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import filelock
+import httpx
+
+from . import cache, http
+from .errors import (
+    CancelledError,
+    DiskSpaceError,
+    DownloadError,
+    HashMismatchError,
+    LfsPointerError,
+    NetworkError,
+    OfflineError,
+)
+from .hashing import sha256_file
+from .sources import Source, file_url_to_path
+
+CHUNK = 1024 * 1024
+LFS_POINTER_PREFIX = b"version https://git-lfs"
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+
+Progress = Callable[[int, "int | None"], None]
+
+
+class CancelToken:
+    """Set from any thread; the download stops at the next chunk and keeps its part file."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class _Attempt:
+    """Why one location failed, for the final error."""
+
+    url: str
+    reason: str
+
+
+class _LocationFailed(Exception):
+    """This location cannot give us the file; try the next one."""
+
+    def __init__(self, reason: str, kind: type[DownloadError] = DownloadError) -> None:
+        super().__init__(reason)
+        self.kind = kind
+
+
+@dataclass
+class _State:
+    """The private part file and how far its bytes are hashed."""
+
+    path: Path
+    hasher: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    done: int = 0
+
+    def reset(self) -> None:
+        with open(self.path, "wb"):
+            pass
+        self.hasher = hashlib.sha256()
+        self.done = 0
+
+    def sync_with_disk(self) -> None:
+        """Re-hash the file's prefix when it is not what we hashed (e.g. a part adopted from a killed run)."""
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size != self.done:
+            self.hasher = sha256_file(self.path) if size else hashlib.sha256()
+            self.done = size
+
+
+def locks_enabled() -> bool:
+    # Some network filesystems hang or lie on locks; correctness never depends on them.
+    return os.environ.get("ONNXHUB_LOCKS", "on").lower() not in {"off", "0", "no", "false"}
+
+
+@contextlib.contextmanager
+def _file_lock(cache_dir: Path, target: Path, cancel: CancelToken | None) -> Iterator[None]:
+    if not locks_enabled():
+        yield
+        return
+    path = cache.lock_path(cache_dir, target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(path))
+    while True:
+        try:
+            lock.acquire(timeout=0.2)
+            break
+        except filelock.Timeout:
+            if cancel is not None and cancel.cancelled:
+                raise CancelledError(f"Cancelled while waiting for another download of {target.name}.") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _adopt_part(target: Path) -> _State:
+    """Claim the largest resumable part (ours by atomic rename) and drop other stale ones."""
+    mine = cache.private_part(target)
+    stale = [p for p in cache.part_files(target) if p.name == target.name + cache.PART or not cache.part_owner_alive(p)]
+    sizes = {}
+    for p in stale:
+        with contextlib.suppress(OSError):
+            sizes[p] = p.stat().st_size
+    best = max(sizes, key=sizes.__getitem__, default=None)
+    for p in sizes:
+        if p is not best:
+            with contextlib.suppress(OSError):
+                p.unlink()
+    if best is not None:
+        try:
+            os.rename(best, mine)
+        except OSError:
+            best = None
+    if best is None:
+        with open(mine, "wb"):
+            pass
+    return _State(mine, done=-1)  # -1: hash whatever is on disk before the first request
+
+
+def _park_part(state: _State, target: Path) -> None:
+    """Leave our bytes as ``<file>.part`` for a later resume, unless a larger part is already there."""
+    resumable = target.with_name(target.name + cache.PART)
+    with contextlib.suppress(OSError):
+        if not state.path.exists():
+            return
+        if state.path.stat().st_size == 0:
+            state.path.unlink()
+        elif resumable.exists() and resumable.stat().st_size >= state.path.stat().st_size:
+            state.path.unlink()
+        else:
+            os.replace(state.path, resumable)
+
+
+def _discard(state: _State) -> None:
+    with contextlib.suppress(OSError):
+        state.path.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _check_space(directory: Path, needed: int | None) -> None:
+    if not needed:
+        return
+    free = shutil.disk_usage(directory).free
+    if free < needed:
+        raise DiskSpaceError(
+            f"Not enough disk space in {directory}: {needed:,} bytes needed, {free:,} free. "
+            "Free some space (onnxhub-tui cache prune) or use another --cache-dir."
+        )
+
+
+class _LocalResponse:
+    """A file:// source, read like an HTTP response that honours Range."""
+
+    def __init__(self, path: Path, offset: int) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+        size = os.fstat(self._file.fileno()).st_size
+        self._file.seek(min(offset, size))
+        self.status_code = 206 if offset else 200
+        self.headers = httpx.Headers({"content-length": str(max(size - offset, 0))})
+        if offset:
+            self.headers["content-range"] = f"bytes {offset}-{size - 1}/{size}"
+
+    def iter_raw(self, chunk_size: int) -> Iterator[bytes]:
+        while chunk := self._file.read(chunk_size):
+            yield chunk
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@contextlib.contextmanager
+def _open(client: httpx.Client, source: Source, url: str, offset: int) -> Iterator[object]:
+    if url.startswith("file://"):
+        try:
+            response = _LocalResponse(file_url_to_path(url), offset)
+        except FileNotFoundError:
+            raise _LocationFailed("file not found") from None
+        except OSError as exc:
+            raise _LocationFailed(exc.strerror or str(exc)) from None
+        try:
+            yield response
+        finally:
+            response.close()
+        return
+    headers = {"Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    with http.open_stream(client, url, source.headers_for, headers) as response:
+        yield response
+
+
+def _range_start(response: object) -> int | None:
+    match = _CONTENT_RANGE.match(getattr(response, "headers", {}).get("content-range", "").strip())
+    return int(match[1]) if match else None
+
+
+@dataclass
+class _Retry:
+    """The request did not complete; try again (after a wait unless ``immediate``)."""
+
+    reason: str
+    retry_after: str | None = None
+    immediate: bool = False
+
+
+def _transfer_once(
+    client: httpx.Client,
+    source: Source,
+    url: str,
+    state: _State,
+    size: int | None,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> _Retry | None:
+    """One request; None once the whole body is on disk (verification comes next)."""
+    state.sync_with_disk()
+    if size is not None and state.done > size:
+        state.reset()  # a part larger than the file cannot be a prefix of it
+    if size is not None and state.done == size and size > 0:
+        return None  # already whole: verification decides
+    with _open(client, source, url, state.done) as response:
+        status = response.status_code
+        if status in http.RETRY_STATUSES:
+            return _Retry(f"HTTP {status}", response.headers.get("retry-after"))
+        if status == 416 and state.done:
+            state.reset()  # our offset is past the server's end: start over
+            return _Retry("HTTP 416 to a Range request", immediate=True)
+        if status in (404, 410):
+            raise _LocationFailed(f"HTTP {status} (not found)")
+        if status >= 400:
+            raise _LocationFailed(f"HTTP {status}")
+        if status == 206 and _range_start(response) != state.done:
+            state.reset()  # a Content-Range that is not what we asked for: start over
+            return _Retry("wrong Content-Range", immediate=True)
+        if status == 200 and state.done:
+            state.reset()  # the server ignored Range: take the whole body from the start
+        elif status not in (200, 206):
+            raise _LocationFailed(f"unexpected HTTP {status}")
+        if size is not None:
+            _check_space(state.path.parent, size - state.done)
+        total = size
+        if total is None and response.headers.get("content-length", "").isdigit():
+            total = state.done + int(response.headers["content-length"])
+        _write_body(response, state, size, total, progress, cancel)
+    if state.done <= 1024 and _is_lfs_pointer(state.path):
+        state.reset()
+        raise _LocationFailed("served a Git LFS pointer instead of the model", LfsPointerError)
+    if size is not None and state.done < size:
+        return _Retry(f"body ended at {state.done:,} of {size:,} bytes")
+    return None
+
+
+def _write_body(
+    response: object,
+    state: _State,
+    size: int | None,
+    total: int | None,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> None:
+    with open(state.path, "r+b") as f:
+        f.seek(state.done)
+        f.truncate()
+        try:
+            for chunk in response.iter_raw(CHUNK):  # type: ignore[attr-defined]
+                if cancel is not None and cancel.cancelled:
+                    raise CancelledError("Download cancelled; the part file is kept for a resume.")
+                f.write(chunk)
+                state.hasher.update(chunk)
+                state.done += len(chunk)
+                if size is not None and state.done > size:
+                    raise _LocationFailed(f"served more than the manifest's {size:,} bytes", HashMismatchError)
+                if progress is not None:
+                    progress(state.done, total)
+        finally:
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _is_lfs_pointer(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(LFS_POINTER_PREFIX)) == LFS_POINTER_PREFIX
+
+
+def _fetch_verified(
+    client: httpx.Client,
+    source: Source,
+    url: str,
+    state: _State,
+    sha: str | None,
+    size: int | None,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+    policy: http.RetryPolicy,
+    wrong_digests: dict[str, int],
+) -> None:
+    """Bring the private part to a verified copy from ``url``, retrying transient failures."""
+    failures = 0
+    clean_retries = 0
+    while True:
+        state.sync_with_disk()
+        started_clean = state.done == 0
+        try:
+            retry = _transfer_once(client, source, url, state, size, progress, cancel)
+        except NetworkError as exc:  # e.g. a redirect loop
+            raise _LocationFailed(str(exc)) from None
+        except http.TRANSIENT_ERRORS as exc:
+            retry = _Retry(http.describe(exc))
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                _discard(state)
+                raise DiskSpaceError(
+                    f"The disk filled up while writing in {state.path.parent}: the partial file was removed "
+                    "to give the space back. Free some space or use another --cache-dir."
+                ) from None
+            raise
+        if retry is None:
+            digest = state.hasher.hexdigest()
+            if sha is None or digest == sha:
+                return
+            state.reset()
+            if started_clean:
+                wrong_digests[digest] = wrong_digests.get(digest, 0) + 1
+            if wrong_digests.get(digest, 0) >= 2:
+                raise _LocationFailed(
+                    f"SHA-256 {digest}, expected {sha}, twice from a clean start: the manifest is probably stale",
+                    HashMismatchError,
+                )
+            clean_retries += 1
+            if clean_retries > 1:
+                raise _LocationFailed(f"SHA-256 {digest}, expected {sha}", HashMismatchError)
+            continue  # one clean retry tells corruption in transit from a stale manifest
+        failures += 1
+        if failures >= policy.attempts:
+            raise _LocationFailed(f"{retry.reason} (after {failures} attempts)")
+        if not retry.immediate:
+            time.sleep(policy.wait(failures, retry.retry_after))
+
+
+def download_file(
+    client: httpx.Client,
+    source: Source,
+    rel_path: str,
+    target: Path,
+    cache_dir: Path,
+    sha: str | None,
+    size: int | None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    force: bool = False,
+    policy: http.RetryPolicy | None = None,
+) -> Path:
+    """Make ``target`` a verified copy of ``rel_path``, trying each of the source's locations in order."""
+    policy = policy or http.RetryPolicy.from_env()
+    if not cache.is_within(target, cache_dir):  # callers build target with cache.cached_path; re-check anyway
+        raise DownloadError(f"Refusing to write {target}: it is outside the cache {cache_dir}.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _file_lock(cache_dir, target, cancel):
+        if target.exists() and not force:
+            return target  # another job or process finished it while we waited
+        state = _adopt_part(target)
+        tried: list[_Attempt] = []
+        wrong_digests: dict[str, int] = {}
+        kinds: list[type[DownloadError]] = []
+        try:
+            for url in source.file_urls(rel_path):
+                try:
+                    _fetch_verified(client, source, url, state, sha, size, progress, cancel, policy, wrong_digests)
+                except _LocationFailed as failed:
+                    tried.append(_Attempt(url, str(failed)))
+                    kinds.append(failed.kind)
+                    continue
+                os.replace(state.path, target)
+                _fsync_dir(target.parent)
+                return target
+        except BaseException:
+            _park_part(state, target)
+            raise
+        _park_part(state, target)
+    kind = kinds[0] if kinds and all(k is kinds[0] for k in kinds) else DownloadError
+    lines = "\n".join(f"  {a.url}: {a.reason}" for a in tried)
+    raise kind(f"Could not download {rel_path}; tried {len(tried)} location(s):\n{lines}")

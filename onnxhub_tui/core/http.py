@@ -1,0 +1,175 @@
+"""One httpx client for everything: timeouts, retries with jittered backoff, safe redirects, offline guard."""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpx
+
+from .errors import NetworkError, OfflineError
+
+USER_AGENT = "onnxhub-tui"
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_REDIRECTS = 10
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def offline_requested() -> bool:
+    return os.environ.get("ONNXHUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait. Environment overrides exist for slow links and for tests."""
+
+    attempts: int = 5
+    backoff: float = 0.5  # first wait, doubled each time, with jitter
+    max_wait: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        return cls(
+            attempts=max(1, int(_env_float("ONNXHUB_RETRIES", cls.attempts))),
+            backoff=_env_float("ONNXHUB_BACKOFF", cls.backoff),
+            max_wait=_env_float("ONNXHUB_MAX_WAIT", cls.max_wait),
+        )
+
+    def wait(self, attempt: int, retry_after: str | None = None) -> float:
+        """Seconds to sleep before retry number ``attempt`` (1-based)."""
+        hinted = _parse_retry_after(retry_after)
+        if hinted is not None:
+            return min(hinted, self.max_wait)
+        base = self.backoff * (2 ** (attempt - 1))
+        return min(base * random.uniform(0.5, 1.0), self.max_wait)
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _OfflineTransport(httpx.BaseTransport):
+    """Refuses every request before any socket is opened."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise OfflineError(f"Offline mode is on (ONNXHUB_OFFLINE / --offline): not fetching {request.url}.")
+
+
+def make_client(offline: bool | None = None) -> httpx.Client:
+    """The shared client. Proxies come from the usual environment variables (httpx's trust_env)."""
+    if offline is None:
+        offline = offline_requested()
+    timeout = httpx.Timeout(
+        connect=_env_float("ONNXHUB_CONNECT_TIMEOUT", 10.0),
+        read=_env_float("ONNXHUB_READ_TIMEOUT", 30.0),
+        write=30.0,
+        pool=30.0,
+    )
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=False,  # we follow them ourselves, re-deciding auth per hop
+        headers={"User-Agent": USER_AGENT},
+        transport=_OfflineTransport() if offline else None,
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+    )
+
+
+def is_offline(client: httpx.Client) -> bool:
+    return isinstance(client._transport, _OfflineTransport)  # noqa: SLF001
+
+
+@contextlib.contextmanager
+def open_stream(
+    client: httpx.Client,
+    url: str,
+    headers_for: Callable[[str], dict[str, str]],
+    extra_headers: dict[str, str] | None = None,
+) -> Iterator[httpx.Response]:
+    """GET ``url`` following redirects; auth headers are chosen again for each hop's host,
+    so a token never follows a redirect to another host. Yields the final streamed response."""
+    seen: list[str] = []
+    current = url
+    while True:
+        headers = dict(extra_headers or {})
+        headers.update(headers_for(current))
+        request = client.build_request("GET", current, headers=headers)
+        response = client.send(request, stream=True)
+        if response.is_redirect and "location" in response.headers:
+            target = urljoin(current, response.headers["location"])
+            response.close()
+            seen.append(current)
+            if target in seen or len(seen) > MAX_REDIRECTS:
+                raise NetworkError(f"Redirect loop fetching {url} (after {len(seen)} redirects).")
+            current = target
+            continue
+        try:
+            yield response
+        finally:
+            response.close()
+        return
+
+
+TRANSIENT_ERRORS = (httpx.TransportError,)
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line reason for a transport error, without tokens (headers are never included)."""
+    name = type(exc).__name__
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{name}: {text}" if text else name
+
+
+def fetch_bytes(
+    client: httpx.Client,
+    url: str,
+    headers_for: Callable[[str], dict[str, str]],
+    extra_headers: dict[str, str] | None = None,
+    policy: RetryPolicy | None = None,
+    max_bytes: int = 512 * 1024 * 1024,
+) -> tuple[httpx.Response, bytes]:
+    """A small GET with retries on transient failures; returns the final response (closed) and its body."""
+    policy = policy or RetryPolicy.from_env()
+    last = ""
+    for attempt in range(1, policy.attempts + 1):
+        retry_after = None
+        try:
+            with open_stream(client, url, headers_for, extra_headers) as response:
+                if response.status_code in RETRY_STATUSES:
+                    retry_after = response.headers.get("retry-after")
+                    last = f"HTTP {response.status_code}"
+                else:
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > max_bytes:
+                            raise NetworkError(f"{url} sent more than {max_bytes} bytes; refusing it.")
+                    return response, bytes(body)
+        except OfflineError:
+            raise
+        except TRANSIENT_ERRORS as exc:
+            last = describe(exc)
+        if attempt < policy.attempts:
+            time.sleep(policy.wait(attempt, retry_after))
+    raise NetworkError(f"Could not fetch {url} after {policy.attempts} attempts: {last}.")

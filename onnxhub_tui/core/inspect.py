@@ -1,0 +1,161 @@
+"""What a local .onnx file holds, read from its protobuf wire format without loading the weights.
+
+``onnx.load`` would read every initializer into memory (hundreds of MB for the zoo's models); here the
+file is memory-mapped and only message headers are decoded, so weights are skipped, never copied.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from math import prod
+from pathlib import Path
+
+from .errors import InspectError
+
+# TensorProto.DataType -> bytes per element (sub-byte types rounded up per element)
+_ITEM_SIZE = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2}
+_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+
+
+@dataclass
+class ModelSummary:
+    ir_version: int = 0
+    producer: str = ""
+    producer_version: str = ""
+    opset_imports: dict[str, int] = field(default_factory=dict)
+    node_count: int = 0
+    op_counts: Counter[str] = field(default_factory=Counter)
+    initializer_count: int = 0
+    initializer_bytes: int = 0
+    external_data: bool = False
+
+    def top_ops(self, n: int = 8) -> list[tuple[str, int]]:
+        return self.op_counts.most_common(n)
+
+
+def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(buf) or shift > 63:
+            raise InspectError("truncated or malformed protobuf varint")
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _fields(buf: memoryview) -> Iterator[tuple[int, int, int | memoryview]]:
+    """(field number, wire type, value) for each field; length-delimited values are zero-copy views."""
+    pos = 0
+    end = len(buf)
+    while pos < end:
+        key, pos = _varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if wire == _VARINT:
+            value, pos = _varint(buf, pos)
+            yield number, wire, value
+        elif wire == _LEN:
+            length, pos = _varint(buf, pos)
+            if pos + length > end:
+                raise InspectError("a protobuf field runs past the end of the file")
+            yield number, wire, buf[pos : pos + length]
+            pos += length
+        elif wire == _I64:
+            pos += 8
+        elif wire == _I32:
+            pos += 4
+        else:
+            raise InspectError(f"unsupported protobuf wire type {wire}")
+
+
+def _text(value: int | memoryview) -> str:
+    return bytes(value).decode("utf-8", "replace") if isinstance(value, memoryview) else ""
+
+
+def _tensor_bytes(buf: memoryview) -> tuple[int, bool]:
+    dims: list[int] = []
+    data_type = 0
+    raw = None
+    external = False
+    for number, wire, value in _fields(buf):
+        if number == 1:  # dims, packed or not
+            if isinstance(value, memoryview):
+                pos = 0
+                while pos < len(value):
+                    dim, pos = _varint(value, pos)
+                    dims.append(dim)
+            else:
+                dims.append(value)
+        elif number == 2 and wire == _VARINT:
+            data_type = int(value)
+        elif number == 9 and isinstance(value, memoryview):
+            raw = len(value)
+        elif number == 14 and value == 1:
+            external = True
+    if raw is not None:
+        return raw, external
+    return prod(dims) * _ITEM_SIZE.get(data_type, 0), external
+
+
+def _graph(buf: memoryview, summary: ModelSummary) -> None:
+    for number, _wire, value in _fields(buf):
+        if not isinstance(value, memoryview):
+            continue
+        if number == 1:  # node
+            op_type = domain = ""
+            for n, _w, v in _fields(value):
+                if n == 4:
+                    op_type = _text(v)
+                elif n == 7:
+                    domain = _text(v)
+            summary.node_count += 1
+            summary.op_counts[f"{domain}.{op_type}" if domain and domain != "ai.onnx" else op_type] += 1
+        elif number in (5, 15):  # initializer, sparse_initializer
+            size, external = _tensor_bytes(value)
+            summary.initializer_count += 1
+            summary.initializer_bytes += size
+            summary.external_data |= external
+
+
+def summarize(path: Path) -> ModelSummary:
+    """Summarize an ONNX model file; raises InspectError when it is not one."""
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            view = memoryview(mapped)
+            try:
+                return _summarize(view)
+            finally:
+                view.release()
+    except (OSError, ValueError) as exc:
+        raise InspectError(f"Cannot read {path.name}: {exc}") from None
+
+
+def _summarize(view: memoryview) -> ModelSummary:
+    summary = ModelSummary()
+    seen_graph = False
+    for number, wire, value in _fields(view):
+        if number == 1 and wire == _VARINT:
+            summary.ir_version = int(value)
+        elif number == 2:
+            summary.producer = _text(value)
+        elif number == 3:
+            summary.producer_version = _text(value)
+        elif number == 7 and isinstance(value, memoryview):
+            _graph(value, summary)
+            seen_graph = True
+        elif number == 8 and isinstance(value, memoryview):
+            domain, version = "", 0
+            for n, w, v in _fields(value):
+                if n == 1:
+                    domain = _text(v)
+                elif n == 2 and w == _VARINT:
+                    version = int(v)
+            summary.opset_imports[domain or "ai.onnx"] = version
+    if not seen_graph or summary.ir_version == 0:
+        raise InspectError("not an ONNX model (no graph or IR version found)")
+    return summary

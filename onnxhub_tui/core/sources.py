@@ -1,0 +1,180 @@
+"""Repo specs and where their manifest and files live. Only this module builds URLs."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+from urllib.request import url2pathname, pathname2url
+
+from .errors import RepoSpecError
+
+MANIFEST_NAME = "ONNX_HUB_MANIFEST.json"
+DEFAULT_REPO = "onnx/models:main"
+GITHUB_RAW = "https://raw.githubusercontent.com"
+GITHUB_LFS = "https://media.githubusercontent.com/media"
+HF_DEFAULT = "https://huggingface.co"
+# The zoo's models, since GitHub LFS stopped serving them (2025-07-01).
+ZOO_MIRROR = ("onnxmodelzoo", "legacy_models", "main")
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_REF = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class Location:
+    """One place the files of a hub can be fetched from."""
+
+    base: str  # ends with "/"; http(s):// or file://
+    label: str
+
+    def url_for(self, model_path: str) -> str:
+        return self.base + quote(model_path, safe="/")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed repo spec: the manifest's URL and the file locations, tried in order."""
+
+    spec: str
+    kind: str  # "github" | "hf" | "http" | "local"
+    manifest_url: str
+    locations: tuple[Location, ...]
+    trusted: bool = False
+    # host -> token; kept out of repr so it is never printed.
+    _tokens: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def file_urls(self, model_path: str) -> list[str]:
+        return [loc.url_for(model_path) for loc in self.locations]
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        """Authorization only for the host its token belongs to (checked again on every redirect hop)."""
+        token = self._tokens.get((urlsplit(url).hostname or "").lower())
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    @property
+    def is_local(self) -> bool:
+        return self.kind == "local"
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe key for this source's cached manifest."""
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.spec).strip("_")[:120] or "repo"
+
+    def as_trusted(self) -> Source:
+        return replace(self, trusted=True)
+
+
+def _env_base(name: str, default: str) -> str:
+    return (os.environ.get(name) or default).rstrip("/")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _tokens_for(hosts_tokens: list[tuple[str, str | None]]) -> dict[str, str]:
+    return {host: token for host, token in hosts_tokens if host and token}
+
+
+def _parse_owner_repo(text: str, spec: str) -> tuple[str, str, str | None]:
+    path, _, ref = text.partition(":")
+    parts = path.split("/")
+    if len(parts) != 2 or not all(_NAME.match(p) and p not in (".", "..") for p in parts):
+        raise RepoSpecError(
+            f"Cannot read repo spec {spec!r}: expected owner/repo[:ref], hf:owner/repo[:revision], "
+            "an http(s):// URL or a local folder."
+        )
+    if ref and (not _REF.match(ref) or ".." in ref.split("/") or ref.startswith("/")):
+        raise RepoSpecError(f"Cannot read repo spec {spec!r}: {ref!r} is not a valid git ref.")
+    return parts[0], parts[1], ref or None
+
+
+def _hf_location(owner: str, repo: str, revision: str) -> Location:
+    endpoint = _env_base("HF_ENDPOINT", HF_DEFAULT)
+    return Location(f"{endpoint}/{owner}/{repo}/resolve/{quote(revision, safe='')}/", "Hugging Face")
+
+
+def github_source(owner: str, repo: str, ref: str = "main") -> Source:
+    raw = _env_base("ONNXHUB_GITHUB_RAW_URL", GITHUB_RAW)
+    lfs = _env_base("ONNXHUB_GITHUB_LFS_URL", GITHUB_LFS)
+    locations = [Location(f"{lfs}/{owner}/{repo}/{ref}/", "GitHub LFS")]
+    zoo = owner.lower() == "onnx" and repo.lower() == "models"
+    if zoo:
+        locations.insert(0, _hf_location(*ZOO_MIRROR))
+    github_token = os.environ.get("GITHUB_TOKEN")
+    hf_host = _host(_env_base("HF_ENDPOINT", HF_DEFAULT))
+    tokens = _tokens_for(
+        [(_host(raw), github_token), (_host(lfs), github_token)]
+        + ([(hf_host, os.environ.get("HF_TOKEN"))] if zoo else [])
+    )
+    return Source(
+        spec=f"{owner}/{repo}:{ref}",
+        kind="github",
+        manifest_url=f"{raw}/{owner}/{repo}/{ref}/{MANIFEST_NAME}",
+        locations=tuple(locations),
+        trusted=zoo and owner == "onnx" and repo == "models" and (ref == "main" or bool(_COMMIT.match(ref))),
+        _tokens=tokens,
+    )
+
+
+def hf_source(owner: str, repo: str, revision: str = "main") -> Source:
+    location = _hf_location(owner, repo, revision)
+    return Source(
+        spec=f"hf:{owner}/{repo}:{revision}",
+        kind="hf",
+        manifest_url=location.url_for(MANIFEST_NAME),
+        locations=(location,),
+        _tokens=_tokens_for([(_host(location.base), os.environ.get("HF_TOKEN"))]),
+    )
+
+
+def http_source(base: str) -> Source:
+    parts = urlsplit(base)
+    if not parts.hostname:
+        raise RepoSpecError(f"Cannot read repo spec {base!r}: the URL has no host.")
+    base = base if base.endswith("/") else base + "/"
+    # A URL that names the manifest itself is accepted too.
+    if base.endswith("/" + MANIFEST_NAME + "/"):
+        base = base[: -len(MANIFEST_NAME) - 1]
+    location = Location(base, "HTTP")
+    return Source(spec=base, kind="http", manifest_url=location.url_for(MANIFEST_NAME), locations=(location,))
+
+
+def local_source(folder: str | os.PathLike[str]) -> Source:
+    path = Path(folder).expanduser().resolve()
+    if path.name == MANIFEST_NAME:
+        path = path.parent
+    base = "file://" + pathname2url(str(path)).rstrip("/") + "/"
+    location = Location(base, "local folder")
+    return Source(
+        spec=str(path), kind="local", manifest_url=location.url_for(MANIFEST_NAME), locations=(location,)
+    )
+
+
+def file_url_to_path(url: str) -> Path:
+    return Path(url2pathname(urlsplit(url).path))
+
+
+def parse_repo_spec(spec: str | None) -> Source:
+    """Turn a repo spec into a Source. The environment is read now, not at import."""
+    spec = (spec or DEFAULT_REPO).strip()
+    if not spec:
+        spec = DEFAULT_REPO
+    if "\x00" in spec:
+        raise RepoSpecError("Cannot read repo spec: it contains a NUL character.")
+    lowered = spec.lower()
+    if lowered.startswith(("http://", "https://")):
+        return http_source(spec)
+    if lowered.startswith("file://"):
+        return local_source(file_url_to_path(spec))
+    if lowered.startswith("hf:"):
+        owner, repo, revision = _parse_owner_repo(spec[3:], spec)
+        return hf_source(owner, repo, revision or "main")
+    if spec.startswith(("/", ".", "~")) or os.path.isdir(spec):
+        return local_source(spec)
+    owner, repo, ref = _parse_owner_repo(spec, spec)
+    return github_source(owner, repo, ref or "main")

@@ -1,0 +1,182 @@
+"""A drop-in for the removed ``onnx.hub``: ``from onnxhub_tui import hub``.
+
+Same functions, defaults, name matching and cache layout as onnx 1.20's ``onnx.hub``, with verified,
+resumable downloads underneath. Errors subclass ``AssertionError`` as onnx.hub's did.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import onnx
+
+from .core import cache
+from .core.client import Hub
+from .core.errors import HubError, UntrustedRepoError
+from .core.manifest import ModelInfo
+from .core.modelio import load_model
+from .progress import bar_callback, progress_bars
+
+__all__ = [
+    "ModelInfo",
+    "download_model_with_test_data",
+    "get_dir",
+    "get_model_info",
+    "list_models",
+    "load",
+    "load_composite_model",
+    "set_dir",
+]
+
+log = logging.getLogger("onnxhub_tui.hub")
+_hub_dir: str | None = None
+
+
+def set_dir(new_dir: str) -> None:
+    """Sets the current ONNX hub cache location."""
+    global _hub_dir  # noqa: PLW0603 - onnx.hub's API is module state
+    _hub_dir = os.fspath(new_dir)
+
+
+def get_dir() -> str:
+    """Gets the current ONNX hub cache location."""
+    return _hub_dir if _hub_dir is not None else str(cache.default_cache_dir())
+
+
+def _hub(repo: str) -> Hub:
+    return Hub(repo, get_dir())
+
+
+def list_models(
+    repo: str = "onnx/models:main", model: str | None = None, tags: list[str] | None = None
+) -> list[ModelInfo]:
+    """Model infos matching a name (case-insensitive) and any of the tags."""
+    with _hub(repo) as hub:
+        entries = hub.manifest().entries
+    if model is not None:
+        entries = [m for m in entries if m.model.lower() == model.lower()]
+    if tags is None:
+        return entries
+    wanted = {t.lower() for t in tags}
+    return [m for m in entries if wanted & {t.lower() for t in m.tags}]
+
+
+def get_model_info(model: str, repo: str = "onnx/models:main", opset: int | None = None) -> ModelInfo:
+    """The entry with this name and opset; the highest opset when none is given."""
+    with _hub(repo) as hub:
+        return hub.manifest().find(model, opset)
+
+
+def _confirm_trust(hub: Hub, repo: str, silent: bool) -> bool:
+    if hub.source.trusted or silent:
+        return True
+    message = (
+        f"The model repo specification {repo} is not trusted and may contain security vulnerabilities. "
+        "Only continue if you trust this repo."
+    )
+    if not (sys.stdin and sys.stdin.isatty()):
+        raise UntrustedRepoError(f"{message} No terminal to ask on: pass silent=True to trust it.")
+    print(message, file=sys.stderr)
+    print("Continue?[y/n] ", end="", file=sys.stderr, flush=True)
+    return input().strip().lower() == "y"
+
+
+def _fetch(hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, silent: bool) -> Path | None:
+    target = hub.local_path(info, with_data)
+    if target.exists() and not force:
+        log.info("Using cached %s model from %s", info.model, target)
+        return hub.download(info, with_data=with_data)  # extracts the archive if needed
+    if not _confirm_trust(hub, repo, silent):
+        return None
+    log.info("Downloading %s to local path %s", info.model, target)
+    with progress_bars() as bars:
+        return hub.download(info, with_data, force, progress=bar_callback(bars, info.model))
+
+
+def load(
+    model: str,
+    repo: str = "onnx/models:main",
+    opset: int | None = None,
+    force_reload: bool = False,
+    silent: bool = False,
+) -> onnx.ModelProto | None:
+    """Download (or take from the cache) a model by name and return it as a ModelProto."""
+    with _hub(repo) as hub:
+        info = hub.manifest().find(model, opset)
+        path = _fetch(hub, info, repo, with_data=False, force=force_reload, silent=silent)
+    if path is None:
+        return None
+    proto, digest = load_model(path)
+    if info.model_sha is not None and digest != info.model_sha:
+        raise HubError(
+            f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "
+            "The model in the hub may have been updated. Use force_reload to download the model from the model hub."
+        )
+    return proto
+
+
+def download_model_with_test_data(
+    model: str,
+    repo: str = "onnx/models:main",
+    opset: int | None = None,
+    force_reload: bool = False,
+    silent: bool = False,
+) -> str | None:
+    """Download and safely extract a model with its test data; returns the extracted model folder."""
+    with _hub(repo) as hub:
+        info = hub.manifest().find(model, opset)
+        folder = _fetch(hub, info, repo, with_data=True, force=force_reload, silent=silent)
+    if folder is None:
+        return None
+    children = sorted(os.listdir(folder))
+    return os.path.join(folder, children[0]) if children else str(folder)
+
+
+def load_composite_model(
+    network_model: str,
+    preprocessing_model: str,
+    network_repo: str = "onnx/models:main",
+    preprocessing_repo: str = "onnx/models:main",
+    opset: int | None = None,
+    force_reload: bool = False,
+    silent: bool = False,
+) -> onnx.ModelProto | None:
+    """A preprocessing model and a network merged into one, as onnx.hub did."""
+    preprocessing = load(preprocessing_model, preprocessing_repo, opset, force_reload, silent)
+    if preprocessing is None:
+        raise RuntimeError(f"Could not load the preprocessing model: {preprocessing_model}")
+    network = load(network_model, network_repo, opset, force_reload, silent)
+    if network is None:
+        raise RuntimeError(f"Could not load the network model: {network_model}")
+    return merge_with_preprocessing(preprocessing, network, preprocessing_model, network_model)
+
+
+def _opsets(model: onnx.ModelProto) -> dict[str, int]:
+    return {(entry.domain or "ai.onnx"): entry.version for entry in model.opset_import}
+
+
+def merge_with_preprocessing(
+    preprocessing: onnx.ModelProto, network: onnx.ModelProto, preprocessing_name: str, network_name: str
+) -> onnx.ModelProto:
+    pre, net = _opsets(preprocessing), _opsets(network)
+    for domain in set(pre) & set(net) - {"ai.onnx"}:
+        if pre[domain] != net[domain]:
+            raise ValueError(
+                f"Can not merge {preprocessing_name} and {network_name} because they contain different opset "
+                f"versions for domain {domain} ({pre[domain]} and {net[domain]}). Only the default domain can "
+                "be automatically converted to the highest version of the two."
+            )
+    pre_default, net_default = pre.get("ai.onnx", -1), net.get("ai.onnx", -1)
+    if pre_default > net_default:
+        network = onnx.version_converter.convert_version(network, pre_default)
+        network.ir_version = preprocessing.ir_version
+        onnx.checker.check_model(network)
+    elif net_default > pre_default:
+        preprocessing = onnx.version_converter.convert_version(preprocessing, net_default)
+        preprocessing.ir_version = network.ir_version
+        onnx.checker.check_model(preprocessing)
+    io_map = [(out.name, inp.name) for out, inp in zip(preprocessing.graph.output, network.graph.input)]
+    return onnx.compose.merge_models(preprocessing, network, io_map=io_map)
