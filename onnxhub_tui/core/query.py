@@ -1,0 +1,95 @@
+"""The search language shared by the TUI's search box and ``onnxhub-tui list``.
+
+Words combine with AND, case-insensitively: plain words match name, tags or path; ``tag:vision``,
+``name:res``, ``path:text/``; ``opset:>=12``; ``size:<50MB``; a leading ``-`` negates a term;
+``"two words"`` is one term.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .errors import QueryError
+from .manifest import ModelInfo
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, "<=": operator.le, "!=": operator.ne, "==": operator.eq,
+    ">": operator.gt, "<": operator.lt, "=": operator.eq,
+}
+_COMPARE = re.compile(r"^(>=|<=|!=|==|>|<|=)?\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)$")
+_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
+          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+FIELDS = ("tag", "name", "path", "opset", "size")
+
+Predicate = Callable[[ModelInfo], bool]
+
+
+def _split(text: str) -> list[str]:
+    """Whitespace-separated terms; double quotes group words (an unclosed quote runs to the end)."""
+    return [a or b for a, b in re.findall(r'"([^"]*)"?|(\S+)', text) if (a or b)]
+
+
+def _compare(field: str, value: str) -> tuple[Callable[[float, float], bool], float]:
+    match = _COMPARE.match(value.strip())
+    if not match:
+        raise QueryError(f"{field}:{value} needs a number, e.g. {field}:>=12" + (" or size:<50MB" if field == "size" else ""))
+    op, number, unit = match.groups()
+    unit = unit.lower()
+    if field == "opset" and unit:
+        raise QueryError(f"opset:{value} takes a plain number, e.g. opset:>=12")
+    if unit not in _UNITS:
+        raise QueryError(f"size:{value}: unknown unit {unit!r}; use B, KB, MB, GB (or KiB, MiB, GiB)")
+    return _OPS[op or "="], float(number) * _UNITS[unit]
+
+
+def _term(term: str) -> Predicate:
+    negate = term.startswith("-") and len(term) > 1
+    if negate:
+        term = term[1:]
+    key, sep, value = term.partition(":")
+    key = key.lower()
+    predicate: Predicate
+    if sep and key in FIELDS:
+        if not value:
+            raise QueryError(f"{key}: needs a value, e.g. tag:vision, opset:>=12, size:<50MB")
+        lowered = value.lower()
+        if key == "tag":
+            predicate = lambda m: any(lowered in t.lower() for t in m.tag_list)  # noqa: E731
+        elif key == "name":
+            predicate = lambda m: lowered in m.model.lower()  # noqa: E731
+        elif key == "path":
+            predicate = lambda m: lowered in m.model_path.lower()  # noqa: E731
+        elif key == "opset":
+            op, number = _compare(key, value)
+            predicate = lambda m: op(m.opset, number)  # noqa: E731
+        else:
+            op, number = _compare(key, value)
+            predicate = lambda m: m.model_bytes is not None and op(m.model_bytes, number)  # noqa: E731
+    else:
+        lowered = term.lower()
+        predicate = lambda m: lowered in m.search_text  # noqa: E731
+    return (lambda m: not predicate(m)) if negate else predicate
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    predicates: tuple[Predicate, ...]
+
+    def matches(self, entry: ModelInfo) -> bool:
+        return all(p(entry) for p in self.predicates)
+
+    def filter(self, entries: Iterable[ModelInfo]) -> list[ModelInfo]:
+        if not self.predicates:
+            return list(entries)
+        return [e for e in entries if all(p(e) for p in self.predicates)]
+
+
+def parse_query(text: str | Iterable[str]) -> Query:
+    """Parse a query (a string, or words as given on a command line); raises QueryError."""
+    if not isinstance(text, str):
+        text = " ".join(f'"{w}"' if " " in w else w for w in text)
+    return Query(text, tuple(_term(t) for t in _split(text)))
