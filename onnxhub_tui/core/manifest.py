@@ -261,10 +261,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _read_cached(cache_dir: Path, source: Source) -> tuple[bytes, dict[str, Any]] | None:
-    base = _store_dir(cache_dir) / source.slug
+    store = _store_dir(cache_dir)
     try:
-        body = (base.with_suffix(".json")).read_bytes()
-        meta = json.loads((base.with_suffix(".meta")).read_text())
+        body = (store / f"{source.slug}.json").read_bytes()
+        meta = json.loads((store / f"{source.slug}.meta").read_text())
     except (OSError, ValueError):
         return None
     if not isinstance(meta, dict) or meta.get("url") != source.manifest_url:
@@ -273,7 +273,7 @@ def _read_cached(cache_dir: Path, source: Source) -> tuple[bytes, dict[str, Any]
 
 
 def _write_cached(cache_dir: Path, source: Source, body: bytes, response: httpx.Response) -> None:
-    base = _store_dir(cache_dir) / source.slug
+    store = _store_dir(cache_dir)
     meta = {
         "url": source.manifest_url,
         "etag": response.headers.get("etag"),
@@ -281,8 +281,8 @@ def _write_cached(cache_dir: Path, source: Source, body: bytes, response: httpx.
         "fetched_at": time.time(),
     }
     try:
-        _write_atomic(base.with_suffix(".json"), body)
-        _write_atomic(base.with_suffix(".meta"), json.dumps(meta).encode())
+        _write_atomic(store / f"{source.slug}.json", body)
+        _write_atomic(store / f"{source.slug}.meta", json.dumps(meta).encode())
     except OSError:
         pass  # a read-only or full cache still lets us use what we fetched
 

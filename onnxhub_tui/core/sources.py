@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -61,8 +62,9 @@ class Source:
 
     @property
     def slug(self) -> str:
-        """A file-name-safe key for this source's cached manifest."""
-        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.spec).strip("_")[:120] or "repo"
+        """A file-name-safe, collision-free key for this source's cached manifest."""
+        readable = re.sub(r"[^A-Za-z0-9_-]+", "_", self.spec).strip("_")[:80] or "repo"
+        return f"{readable}-{hashlib.sha256(self.manifest_url.encode()).hexdigest()[:12]}"
 
     def as_trusted(self) -> Source:
         return replace(self, trusted=True)
