@@ -238,7 +238,7 @@ class RunningServer:
 
 def start_server(root: Path) -> RunningServer:
     server = HubHTTPServer(root)
-    thread = threading.Thread(target=server.serve_forever, name="hub-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="hub-server", daemon=True)
     thread.start()
     return RunningServer(server, thread)
 
