@@ -1,18 +1,26 @@
-"""A real HTTP server on 127.0.0.1 for tests: serves a folder with GitHub raw/LFS-style and Hugging Face
-paths, honours Range, ETag and Last-Modified, counts what crosses the wire, and injects faults on demand."""
+"""A real HTTP server on loopback for tests: serves a folder with GitHub raw/LFS-style and Hugging Face
+paths, honours Range, ETag and Last-Modified, counts what crosses the wire, and injects faults on demand.
+
+Files are streamed from disk (never read whole), so a test can serve a file of hundreds of MB.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import hashlib
+import os
 import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"0" * 64 + b"\nsize 123456\n"
+_HASHED_ETAG_LIMIT = 16 * 1024 * 1024  # bigger files get a stat-based ETag (hashing them per request is slow)
 
 
 @dataclass
@@ -20,7 +28,21 @@ class Fault:
     """One misbehaviour, applied to the next ``times`` matching requests (-1: every one).
 
     kind: status | reset | stall | trickle | short | ignore_range | bad_range | wrong_bytes |
-          lfs_pointer | redirect | redirect_loop | html
+          lfs_pointer | redirect | redirect_loop | html | body | close
+
+    - status: answer ``status`` (e.g. 503, 429, 404) with ``Retry-After: retry_after`` when given
+    - reset: send ``after_bytes`` body bytes, then a TCP RST
+    - stall: send ``after_bytes`` body bytes, then nothing for ``seconds``, then close
+    - trickle: the whole body in ``chunk``-byte pieces with ``seconds`` between them
+    - short: send ``after_bytes`` body bytes of a longer Content-Length, then close
+    - ignore_range: 200 with the whole body even when Range was asked
+    - bad_range: 206 whose Content-Range starts 7 bytes later than asked
+    - wrong_bytes: the first 64 bytes of the file inverted (hash mismatch)
+    - lfs_pointer: 200 with a Git LFS pointer instead of the file
+    - redirect / redirect_loop: 302 to ``location`` (default: the same path)
+    - html: 200 with an HTML sign-in page
+    - body: ``status`` with exactly ``body`` (any content type)
+    - close: close the connection before any response
     """
 
     kind: str
@@ -28,8 +50,10 @@ class Fault:
     status: int = 503
     retry_after: str | None = None
     after_bytes: int = 0  # reset/short/stall: after this many body bytes
-    seconds: float = 0.0  # stall length; trickle: pause between 1 KiB pieces
+    seconds: float = 0.0  # stall length; trickle: pause between pieces
     location: str = ""  # redirect target
+    chunk: int = 1024  # trickle piece size
+    body: bytes = b""  # kind "body"
 
 
 @dataclass
@@ -67,6 +91,10 @@ class _Handler(BaseHTTPRequestHandler):
         candidate = self.server.root.joinpath(*parts)
         return candidate if candidate.is_file() else None
 
+    def _count(self, n: int) -> None:
+        self.hit.bytes_sent += n
+        self.server.count_bytes(n)
+
     def _send(self, status: int, headers: dict[str, str], body: bytes = b"", head: bool = False) -> None:
         self.send_response(status)
         headers.setdefault("Content-Length", str(len(body)))
@@ -76,8 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.hit.status = status
         if not head and body:
             self.wfile.write(body)
-            self.hit.bytes_sent += len(body)
-            self.server.count_bytes(len(body))
+            self._count(len(body))
 
     def _reset(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -99,26 +126,25 @@ class _Handler(BaseHTTPRequestHandler):
         if path is None:
             self._send(404, {"Content-Type": "text/plain"}, b"Not Found", head)
             return
-        data = path.read_bytes()
-        if fault is not None and fault.kind == "wrong_bytes":
-            data = bytes(b ^ 0xFF for b in data[:64]) + data[64:]
-        etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-        modified = email.utils.formatdate(path.stat().st_mtime, usegmt=True)
+        st = path.stat()
+        size = st.st_size
+        etag = self.server.etag_for(path, st)
+        modified = email.utils.formatdate(st.st_mtime, usegmt=True)
         headers = {"ETag": etag, "Last-Modified": modified, "Accept-Ranges": "bytes",
                    "Content-Type": "application/octet-stream"}
         if self.headers.get("If-None-Match") == etag:
             self._send(304, {"ETag": etag, "Content-Length": "0"}, head=True)
             return
-        status = 200
+        status, offset = 200, 0
         if start is not None and not (fault and fault.kind == "ignore_range"):
-            if start >= len(data) and len(data) > 0:
-                self._send(416, {"Content-Range": f"bytes */{len(data)}"}, head=head)
+            if start >= size and size > 0:
+                self._send(416, {"Content-Range": f"bytes */{size}"}, head=head)
                 return
             claimed = start + 7 if fault and fault.kind == "bad_range" else start
-            headers["Content-Range"] = f"bytes {claimed}-{len(data) - 1}/{len(data)}"
-            data = data[start:]
-            status = 206
-        self._body(status, headers, data, fault, head)
+            headers["Content-Range"] = f"bytes {claimed}-{size - 1}/{size}"
+            status, offset = 206, start
+        flip = fault is not None and fault.kind == "wrong_bytes"
+        self._body(status, headers, path, offset, size - offset, flip, fault, head)
 
     def _pre_body_fault(self, fault: Fault, head: bool) -> bool:
         if fault.kind == "status":
@@ -126,11 +152,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fault.status, headers, b"try later", head)
             return True
         if fault.kind == "lfs_pointer":
-            pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"0" * 64 + b"\nsize 123456\n"
-            self._send(200, {"Content-Type": "text/plain"}, pointer, head)
+            self._send(200, {"Content-Type": "text/plain"}, LFS_POINTER, head)
             return True
         if fault.kind == "html":
             self._send(200, {"Content-Type": "text/html"}, b"<html><body>Sign in to continue</body></html>", head)
+            return True
+        if fault.kind == "body":
+            self._send(fault.status, {"Content-Type": "application/octet-stream"}, fault.body, head)
+            return True
+        if fault.kind == "close":
+            self.hit.status = -1
+            self.close_connection = True
+            self.connection.close()
             return True
         if fault.kind in ("redirect", "redirect_loop"):
             location = fault.location or self.path
@@ -138,30 +171,45 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         return False
 
-    def _body(self, status: int, headers: dict[str, str], data: bytes, fault: Fault | None, head: bool) -> None:
+    def _pieces(self, path: Path, offset: int, length: int, step: int, flip: bool) -> Iterator[bytes]:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            pos = offset
+            while length > 0:
+                piece = f.read(min(step, length))
+                if not piece:
+                    return
+                if flip and pos < 64:  # invert the file's first 64 bytes
+                    k = min(64 - pos, len(piece))
+                    piece = bytes(b ^ 0xFF for b in piece[:k]) + piece[k:]
+                pos += len(piece)
+                length -= len(piece)
+                yield piece
+
+    def _body(self, status: int, headers: dict[str, str], path: Path, offset: int, length: int, flip: bool,
+              fault: Fault | None, head: bool) -> None:
         kind = fault.kind if fault else ""
-        if kind not in ("reset", "stall", "trickle", "short"):
-            self._send(status, headers, data, head)
-            return
-        headers["Content-Length"] = str(len(data))
+        headers["Content-Length"] = str(length)
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         self.hit.status = status
-        cut = min(fault.after_bytes, len(data)) if kind != "trickle" else len(data)
+        if head:
+            return
+        cut = min(fault.after_bytes, length) if kind in ("reset", "stall", "short") else length
+        step = max(1, fault.chunk) if kind == "trickle" else 256 * 1024
         sent = 0
-        step = 1024 if kind == "trickle" else 64 * 1024
         try:
-            while sent < cut:
-                piece = data[sent : min(cut, sent + step)]
-                self.wfile.write(piece)
-                self.wfile.flush()
-                sent += len(piece)
-                self.hit.bytes_sent += len(piece)
-                self.server.count_bytes(len(piece))
-                if kind == "trickle":
-                    time.sleep(fault.seconds)
+            if cut:
+                for piece in self._pieces(path, offset, cut, step, flip):
+                    self.wfile.write(piece)
+                    sent += len(piece)
+                    self._count(len(piece))
+                    if kind == "trickle":
+                        self.wfile.flush()
+                        time.sleep(fault.seconds)
+            self.wfile.flush()
             if kind == "reset":
                 self._reset()
             elif kind == "stall":
@@ -177,13 +225,28 @@ class HubHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, root: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
+        super().__init__((host, 0), _Handler)
         self.root = Path(root)
         self.hits: list[Hit] = []
         self.bytes_sent = 0
         self._faults: list[tuple[str, Fault]] = []
         self._lock = threading.Lock()
+        self._etags: dict[tuple[str, int, int], str] = {}
+
+    def etag_for(self, path: Path, st: os.stat_result) -> str:
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        with self._lock:
+            cached = self._etags.get(key)
+        if cached is not None:
+            return cached
+        if st.st_size <= _HASHED_ETAG_LIMIT:
+            etag = '"' + hashlib.sha256(path.read_bytes()).hexdigest()[:32] + '"'
+        else:
+            etag = f'"{st.st_size:x}-{st.st_mtime_ns:x}"'
+        with self._lock:
+            self._etags[key] = etag
+        return etag
 
     def record(self, hit: Hit) -> None:
         with self._lock:
@@ -225,20 +288,38 @@ class RunningServer:
     def hits(self) -> list[Hit]:
         return self.server.hits
 
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
     def hits_for(self, contains: str) -> list[Hit]:
         return [h for h in self.server.hits if contains in h.path]
 
+    def range_starts(self, contains: str) -> list[int | None]:
+        """The Range start of each GET for a path (None: no Range header)."""
+        return [h.range_start for h in self.hits_for(contains) if h.method == "GET"]
+
+    def bytes_for(self, contains: str) -> int:
+        """Body bytes sent for a path, over all requests."""
+        return sum(h.bytes_sent for h in self.hits_for(contains))
+
     def add_fault(self, path_contains: str, fault: Fault) -> None:
         self.server.add_fault(path_contains, fault)
+
+    def clear_faults(self) -> None:
+        self.server.clear_faults()
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
 
-def start_server(root: Path) -> RunningServer:
-    server = HubHTTPServer(root)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="hub-server", daemon=True)
+def start_server(root: Path, host: str = "127.0.0.1") -> RunningServer:
+    """Serve ``root`` on ``host`` (any 127.x.y.z works on Linux loopback) at a free port."""
+    server = HubHTTPServer(root, host)
+    # A short poll interval so stop() (and so every test's teardown) takes milliseconds, not 0.5 s.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="hub-server",
+                              daemon=True)
     thread.start()
     return RunningServer(server, thread)
 
