@@ -197,8 +197,8 @@ class _LocalResponse:
         if offset:
             self.headers["content-range"] = f"bytes {offset}-{size - 1}/{size}"
 
-    def iter_raw(self, chunk_size: int) -> Iterator[bytes]:
-        while chunk := self._file.read(chunk_size):
+    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        while chunk := self._file.read(chunk_size or CHUNK):
             yield chunk
 
     def close(self) -> None:
@@ -287,6 +287,24 @@ def _transfer_once(
     return None
 
 
+class _Throttle:
+    """Calls ``progress`` at most every 50 ms or every MiB (and once at the end): bytes arrive in pieces
+    of up to 64 KiB, and a front end's callback (a UI message, a bar redraw) costs more than a write."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._last_time = 0.0
+        self._last_done = -1
+
+    def __call__(self, done: int, total: int | None, final: bool = False) -> None:
+        if self._progress is None or done == self._last_done:
+            return
+        now = time.monotonic()
+        if final or now - self._last_time >= 0.05 or done - self._last_done >= CHUNK:
+            self._last_time, self._last_done = now, done
+            self._progress(done, total)
+
+
 def _write_body(
     response: object,
     state: _State,
@@ -295,11 +313,15 @@ def _write_body(
     progress: Progress | None,
     cancel: CancelToken | None,
 ) -> None:
+    # iter_raw() without a chunk size hands over bytes as they arrive (at most 64 KiB): with a fixed 1 MiB
+    # chunk, httpx buffers until a whole MiB is in, so a dropped connection lost up to 1 MiB that had
+    # arrived, a slow link showed no progress for a MiB at a time, and cancel waited for the next MiB.
+    report = _Throttle(progress)
     with open(state.path, "r+b") as f:
         f.seek(state.done)
         f.truncate()
         try:
-            for chunk in response.iter_raw(CHUNK):  # type: ignore[attr-defined]
+            for chunk in response.iter_raw():  # type: ignore[attr-defined]
                 if cancel is not None and cancel.cancelled:
                     raise CancelledError("Download cancelled; the part file is kept for a resume.")
                 f.write(chunk)
@@ -307,8 +329,8 @@ def _write_body(
                 state.done += len(chunk)
                 if size is not None and state.done > size:
                     raise _LocationFailed(f"served more than the manifest's {size:,} bytes", HashMismatchError)
-                if progress is not None:
-                    progress(state.done, total)
+                report(state.done, total)
+            report(state.done, total, final=True)
         finally:
             f.flush()
             os.fsync(f.fileno())

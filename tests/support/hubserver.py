@@ -96,12 +96,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.count_bytes(n)
 
     def _send(self, status: int, headers: dict[str, str], body: bytes = b"", head: bool = False) -> None:
+        self.hit.status = status  # before sending: the client may act on the answer at once
         self.send_response(status)
         headers.setdefault("Content-Length", str(len(body)))
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.hit.status = status
         if not head and body:
             self.wfile.write(body)
             self._count(len(body))
@@ -190,11 +190,11 @@ class _Handler(BaseHTTPRequestHandler):
               fault: Fault | None, head: bool) -> None:
         kind = fault.kind if fault else ""
         headers["Content-Length"] = str(length)
+        self.hit.status = status
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.hit.status = status
         if head:
             return
         cut = min(fault.after_bytes, length) if kind in ("reset", "stall", "short") else length
