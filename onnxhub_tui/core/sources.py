@@ -45,7 +45,7 @@ class Source:
     manifest_url: str
     locations: tuple[Location, ...]
     trusted: bool = False
-    # host -> token; kept out of repr so it is never printed.
+    # origin (scheme://host:port) -> token; kept out of repr so it is never printed.
     _tokens: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def file_urls(self, model_path: str) -> list[str]:
@@ -53,7 +53,7 @@ class Source:
 
     def headers_for(self, url: str) -> dict[str, str]:
         """Authorization only for the host its token belongs to (checked again on every redirect hop)."""
-        token = self._tokens.get((urlsplit(url).hostname or "").lower())
+        token = self._tokens.get(_host(url))
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     @property
@@ -75,7 +75,16 @@ def _env_base(name: str, default: str) -> str:
 
 
 def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    """The origin (scheme, host, port) a token is bound to. Not the host name alone: a redirect to
+    another port of that host, or from https down to plain http, must not carry the token either."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme, 0)
+    except ValueError:  # a malformed port: no token for it
+        return ""
+    host = (parts.hostname or "").lower()
+    return f"{scheme}://{host}:{port}" if host else ""
 
 
 def _tokens_for(hosts_tokens: list[tuple[str, str | None]]) -> dict[str, str]:
