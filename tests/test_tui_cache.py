@@ -1,0 +1,198 @@
+"""The cache screen against a real cache: files downloaded from the loopback hub plus hand-made leftovers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from textual.app import App
+
+from onnxhub_tui.core import cache
+from onnxhub_tui.core.client import Hub
+from onnxhub_tui.core.manifest import ModelInfo
+from onnxhub_tui.core.text import human_size
+from onnxhub_tui.tui.cache_screen import CacheList, CacheScreen
+from onnxhub_tui.tui.messages import CacheChanged
+from onnxhub_tui.tui.modals import ConfirmScreen
+
+pytestmark = pytest.mark.anyio
+REPO = "acme/models:main"
+MNIST_DIR = "validated/vision/classification/mnist/model"
+
+
+class CacheApp(App):
+    """The smallest host for the screen: the two attributes it reads, and a record of CacheChanged."""
+
+    def __init__(self, hub: Hub | None, entries: list[ModelInfo]) -> None:
+        super().__init__()
+        self.hub = hub
+        self.manifest_entries = entries
+        self.cache_changed = 0
+
+    def on_mount(self) -> None:
+        self.push_screen(CacheScreen())
+
+    def on_cache_changed(self, message: CacheChanged) -> None:
+        self.cache_changed += 1
+
+
+@dataclass
+class Cache:
+    hub: Hub
+    entries: list[ModelInfo]
+    root: Path
+    files: dict[str, Path]  # label -> path in the cache
+
+
+def fill_cache(cache_dir: Path, outside: Path | None = None, running_part: bool = False) -> Cache:
+    """Real downloads through Hub.download (the `server` fixture must be up), then leftovers by hand."""
+    hub = Hub(REPO, cache_dir=cache_dir)
+    entries = hub.manifest().entries
+    by = {(e.model, e.opset): e for e in entries}
+    files = {
+        "mnist8": hub.download(by["MNIST", 8]),
+        "mnist12-data": hub.download(by["MNIST", 12], with_data=True),
+        "resnet": hub.download(by["ResNet50", 9]),
+    }
+    files["mnist12-archive"] = hub.local_path(by["MNIST", 12], with_data=True)
+    tinynet = hub.local_path(by["TinyNet", 13])
+    tinynet.parent.mkdir(parents=True, exist_ok=True)
+    files["partial"] = tinynet.with_name(tinynet.name + cache.PART)
+    files["partial"].write_bytes(b"\x08" * 100)
+    files["orphan"] = cache_dir / MNIST_DIR / ("0" * 64 + "_mnist-old.onnx")
+    files["orphan"].write_bytes(b"old" * 500)
+    files["stray"] = cache_dir / "notes.txt"
+    files["stray"].write_text("left here by hand\n")
+    if running_part:
+        files["running"] = cache.private_part(hub.local_path(by["SqueezeNet", 9]))
+        files["running"].parent.mkdir(parents=True, exist_ok=True)
+        files["running"].write_bytes(b"\x00" * 50)
+    if outside is not None:
+        outside.mkdir(parents=True, exist_ok=True)
+        target = outside / "precious.onnx"
+        target.write_bytes(b"keep me" * 10)
+        files["link"] = cache_dir / "links" / "precious.onnx"
+        files["link"].parent.mkdir(parents=True)
+        files["link"].symlink_to(target)
+    return Cache(hub, entries, cache_dir, files)
+
+
+async def settle(pilot, screen: CacheScreen, timeout: float = 10.0) -> None:
+    """Wait until the screen has a scan and no worker of its own runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause()
+        running = [w for w in pilot.app.workers if w.node is screen and not w.is_finished]
+        if screen.report is not None and not screen.busy and not running:
+            await pilot.pause()
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the cache screen did not settle")
+
+
+def rows_text(lst: CacheList) -> list[tuple[str, str | None, str | None]]:
+    """(group, display name, state label) per row, the way the list shows them."""
+    from onnxhub_tui.tui.cache_screen import state_label
+
+    out = []
+    for row in lst.rows:
+        group = lst.groups[row.group]
+        if row.file is None:
+            out.append((group.name, None, None))
+        else:
+            f = group.files[row.file]
+            out.append((group.name, lst.name_of(f), state_label(f, lst.results.get(f.rel))[0]))
+    return out
+
+
+def move_to(lst: CacheList, name: str) -> None:
+    for i, (_g, shown, _s) in enumerate(rows_text(lst)):
+        if shown == name:
+            lst._set_cursor(i)  # noqa: SLF001 - tests jump straight to a row
+            return
+    raise AssertionError(f"{name} is not listed: {rows_text(lst)}")
+
+
+def move_to_group(lst: CacheList, group: str) -> None:
+    for i, (g, shown, _s) in enumerate(rows_text(lst)):
+        if g == group and shown is None:
+            lst._set_cursor(i)  # noqa: SLF001
+            return
+    raise AssertionError(f"group {group} is not listed")
+
+
+def all_files(root: Path) -> set[str]:
+    """Every file and link under root (our own tool folder aside), relative."""
+    found = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != cache.TOOL_DIR]
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            found.add(os.path.relpath(os.path.join(dirpath, name), root))
+    return found
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# -- tests ---------------------------------------------------------------------------------------------
+
+
+async def test_lists_files_grouped_with_states(server, tmp_path):
+    filled = fill_cache(tmp_path / "cache", running_part=True)
+    app = CacheApp(filled.hub, filled.entries)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CacheScreen)
+        await settle(pilot, screen)
+        rows = rows_text(screen.cache_list)
+        groups = [g for g, shown, _ in rows if shown is None]
+        assert groups == sorted(groups) and "" in groups and MNIST_DIR in groups
+        states = {shown: state for _g, shown, state in rows if shown is not None}
+        assert states["mnist-8.onnx"] == "complete"
+        assert states["mnist-12.tar.gz"] == "complete"
+        assert states["mnist-12/"] == "extracted"
+        assert states["mnist-old.onnx"] == "orphan"
+        assert states["notes.txt"] == "orphan"
+        assert states["tinynet-13.onnx.part"] == "partial"
+        running = filled.files["running"].name
+        display = next(s for s in states if s.startswith("squeezenet-9.onnx.part."))
+        assert running.endswith(display) and states[display] == "downloading"
+        # the manifest entry a file belongs to, and totals per group and overall
+        lst = screen.cache_list
+        mnist = next(g for g in lst.groups if g.name == MNIST_DIR)
+        owners = {lst.name_of(f): (f.entry.model, f.entry.opset) if f.entry else None for f in mnist.files}
+        assert owners["mnist-8.onnx"] == ("MNIST", 8) and owners["mnist-12/"] == ("MNIST", 12)
+        assert owners["mnist-old.onnx"] is None
+        header = str(screen.query_one("#cache-header").render())
+        assert f"{len(screen.report.files)} files" in header
+        assert f"manifest: {len(filled.entries)} entries" in header
+
+
+async def test_selection_shows_what_it_frees(server, tmp_path):
+    filled = fill_cache(tmp_path / "cache", running_part=True)
+    app = CacheApp(filled.hub, filled.entries)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        lst = screen.cache_list
+        move_to(lst, "mnist-8.onnx")
+        await pilot.press("space")
+        size8 = filled.files["mnist8"].stat().st_size
+        status = str(screen.query_one("#cache-status").render())
+        assert f"Selected 1 of {len(screen.report.files)}" in status
+        assert f"frees {human_size(size8)}" in status
+        # a whole group, then the running download's part is counted as kept
+        squeeze = filled.files["running"].parent.relative_to(filled.root).as_posix()
+        move_to_group(lst, squeeze)
+        await pilot.press("space")
+        status = str(screen.query_one("#cache-status").render())
+        assert "Selected 2" in status and "1 kept: download running" in status
+        assert f"frees {human_size(size8)}" in status  # the running part frees nothing
+        await pilot.press("escape")
+        assert not lst.selected
