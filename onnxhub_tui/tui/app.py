@@ -1,0 +1,341 @@
+"""``HubApp``: the Textual front end. It owns the session state (manifest, cache states, download
+queue) and the worker threads; the screens only show that state and turn keys into requests."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..core import cache
+from ..core.client import Hub
+from ..core.errors import CancelledError, DiskSpaceError, HashMismatchError, HubError, OfflineError
+from ..core.manifest import Manifest, ModelInfo
+from . import jobs as J
+from .cache_screen import CacheScreen
+from .commands import HubCommands
+from .downloads_screen import DownloadsScreen
+from .fmt import clean, one_line, show_path
+from .help_screen import HelpScreen
+from .messages import CacheChanged, CacheScanned, JobChanged, JobFinished, ManifestFailed, ManifestLoaded
+from .modals import ConfirmScreen
+from .model_table import ModelTable
+from .models_screen import ModelsScreen, SearchInput
+
+
+def cached_states(report: cache.CacheReport) -> dict[str, str]:
+    """Entry key -> "complete" | "partial", from one scan of the cache (cost follows the cache, not the manifest)."""
+    states: dict[str, str] = {}
+    for f in report.files:
+        if f.entry is None or f.kind != "model":
+            continue
+        if f.state == "complete":
+            states[f.entry.key] = "complete"
+        elif f.state == "partial":
+            states.setdefault(f.entry.key, "partial")
+    return states
+
+
+class HubApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "onnxhub-tui"
+    COMMANDS = App.COMMANDS | {HubCommands}
+    DEFAULT_MODE = "models"
+    BINDINGS = [
+        Binding("1", "switch_mode('models')", "Models", id="app.models"),
+        Binding("2", "switch_mode('downloads')", "Downloads", id="app.downloads"),
+        Binding("3", "switch_mode('cache')", "Cache", id="app.cache"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, hub: Hub, *, jobs: int = 3, trust: bool = False, mouse: bool = True) -> None:
+        super().__init__()
+        self.hub = hub
+        self.manifest_entries: list[ModelInfo] = []
+        self.manifest: Manifest | None = None
+        self.manifest_state: str | None = None
+        self.queue = J.JobQueue(max_running=jobs)
+        self.trusted = trust or hub.source.trusted
+        self.mouse = mouse
+        self._states: dict[str, str] = {}
+        self._screens: dict[str, Screen] = {}
+        self.add_mode("models", lambda: self._screen("models"))
+        self.add_mode("downloads", lambda: self._screen("downloads"))
+        self.add_mode("cache", CacheScreen)
+
+    def _screen(self, name: str) -> Screen:
+        if name not in self._screens:
+            self._screens[name] = ModelsScreen() if name == "models" else DownloadsScreen()
+        return self._screens[name]
+
+    @property
+    def models_screen(self) -> ModelsScreen:
+        return self._screen("models")  # type: ignore[return-value]
+
+    @property
+    def downloads_screen(self) -> DownloadsScreen | None:
+        screen = self._screens.get("downloads")
+        return screen if isinstance(screen, DownloadsScreen) and screen.is_mounted else None
+
+    # -- start-up -------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._load_manifest()
+
+    @work(thread=True, exit_on_error=False, group="manifest")
+    def _load_manifest(self) -> None:
+        try:
+            manifest = self.hub.manifest()
+        except HubError as exc:
+            self.post_message(ManifestFailed(one_line(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - never a traceback in the TUI
+            self.post_message(ManifestFailed(f"{type(exc).__name__}: {one_line(exc)}"))
+            return
+        self.post_message(ManifestLoaded(manifest, self._scan_states(manifest.entries)))
+
+    def _scan_states(self, entries: list[ModelInfo]) -> dict[str, str]:
+        try:
+            return cached_states(self.hub.scan_cache(entries))
+        except Exception:  # noqa: BLE001 - an unreadable cache only loses the cached column
+            return {}
+
+    @on(ManifestLoaded)
+    def _manifest_loaded(self, message: ManifestLoaded) -> None:
+        manifest = message.manifest
+        self.manifest = manifest
+        self.manifest_entries = manifest.entries
+        self.manifest_state = manifest.state
+        self._states = message.states
+        self.models_screen.set_entries(manifest.entries)
+        if manifest.warning:
+            self.notify(one_line(manifest.warning), title="Manifest is stale", severity="warning", timeout=8)
+        if manifest.skipped:
+            self.notify(f"Skipped {len(manifest.skipped)} malformed manifest entries, e.g. "
+                        f"{one_line(manifest.skipped[0])}", severity="warning", timeout=8)
+
+    @on(ManifestFailed)
+    def _manifest_failed(self, message: ManifestFailed) -> None:
+        self.manifest_state = "failed"
+        way_out = ("Try --offline to use a cached manifest, --repo with another repo or a local folder, "
+                   "or --demo for the built-in demo hub.")
+        self.models_screen.show_load_error(f"{message.error} {way_out}")
+        self.notify(message.error, title="No manifest", severity="error", timeout=10)
+
+    # -- cache state ------------------------------------------------------------------------------------
+    def cached_state(self, entry: ModelInfo) -> str | None:
+        return self._states.get(entry.key)
+
+    def _refresh_cached(self) -> None:
+        if "models" in self._screens and self.models_screen.is_mounted:
+            self.models_screen.refresh_cached()
+
+    @on(CacheChanged)
+    def _cache_changed(self) -> None:
+        self._rescan_cache()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
+    def _rescan_cache(self) -> None:
+        self.post_message(CacheScanned(self._scan_states(self.manifest_entries)))
+
+    @on(CacheScanned)
+    def _cache_scanned(self, message: CacheScanned) -> None:
+        self._states = message.states
+        self._refresh_cached()
+
+    # -- downloads --------------------------------------------------------------------------------------
+    def request_download(self, entry: ModelInfo, with_data: bool = False) -> None:
+        """Queue ``entry`` unless it is queued or cached already; ask about trust the first time."""
+        what = f"{clean(entry.model)} (opset {entry.opset})" + (" with test data" if with_data else "")
+        if self.queue.find_pending(entry, with_data) is not None:
+            self.notify(f"{what} is already in the queue.", timeout=3)
+            return
+        try:
+            target = self.hub.local_path(entry, with_data)
+        except HubError as exc:
+            self.notify(one_line(exc), severity="warning", timeout=4)
+            return
+        if target.exists() and (not with_data or cache.extracted_dir(target).is_dir()):
+            self.notify(f"{what} is already cached: {clean(show_path(target))}", timeout=4)
+            return
+        if self.trusted:
+            self._enqueue(entry, with_data)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.trusted = True
+                self._enqueue(entry, with_data)
+            else:
+                self.notify("Not downloading: the repo is not trusted.", severity="warning", timeout=3)
+
+        body = (f"{self.hub.source.spec} is not onnx/models. Models are programs: an ONNX file from an "
+                "untrusted repo can exploit bugs in the runtime that loads it.\n\n"
+                f"Download {entry.model} (opset {entry.opset}) and trust this repo for the rest of the session?")
+        self.push_screen(ConfirmScreen("Trust this repo?", body, yes="Trust", no="Cancel"), answered)
+
+    def _enqueue(self, entry: ModelInfo, with_data: bool) -> J.Job:
+        job = self.queue.add(entry, with_data)
+        if self.downloads_screen is not None:
+            self.downloads_screen.add_job(job)
+        self.notify(f"Queued {clean(job.label)} (2 shows the queue).", timeout=2)
+        self._pump()
+        return job
+
+    def _pump(self) -> None:
+        for job in self.queue.start_next():
+            self._job_changed(job)
+            self._run_job(job)
+        if "models" in self._screens and self.models_screen.is_mounted:
+            self.models_screen.update_status()
+
+    @work(thread=True, exit_on_error=False, group="downloads")
+    def _run_job(self, job: J.Job) -> None:
+        def progress(done: int, total: int | None) -> None:
+            if self.queue.progress(job, done, total):
+                self.post_message(JobChanged(job.id))
+
+        try:
+            path = self.hub.download(job.entry, job.with_data, progress=progress, cancel=job.cancel)
+        except CancelledError:
+            self.queue.finish(job, J.CANCELLED)
+        except HubError as exc:
+            self.queue.finish(job, J.FAILED, _error_text(exc))
+        except OSError as exc:
+            self.queue.finish(job, J.FAILED, f"{exc.strerror or exc} ({clean(exc.filename or '')})")
+        except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
+            self.queue.finish(job, J.FAILED, f"{type(exc).__name__}: {one_line(exc)}")
+        else:
+            self.queue.finish(job, J.DONE, path=str(path))
+        self.post_message(JobFinished(job.id))
+
+    def _job_changed(self, job: J.Job) -> None:
+        if self.downloads_screen is not None:
+            self.downloads_screen.update_job(job)
+
+    @on(JobChanged)
+    def _on_job_changed(self, message: JobChanged) -> None:
+        job = self.queue.get(message.job_id)
+        if job is not None:
+            self._job_changed(job)
+
+    @on(JobFinished)
+    def _on_job_finished(self, message: JobFinished) -> None:
+        job = self.queue.get(message.job_id)
+        if job is None:
+            return
+        self._job_changed(job)
+        state = self.hub.cache_state(job.entry)
+        if state:
+            self._states[job.entry.key] = state
+        else:
+            self._states.pop(job.entry.key, None)
+        self._refresh_cached()
+        if job.state == J.DONE:
+            self.notify(f"Downloaded {clean(job.label)}", timeout=3)
+        elif job.state == J.FAILED:
+            self.notify(job.error or "failed", title=f"{clean(job.label)} failed", severity="error", timeout=8)
+        self._pump()
+
+    def cancel_job(self, job: J.Job) -> bool:
+        ok = self.queue.cancel(job)
+        self._job_changed(job)
+        if ok and job.state == J.CANCELLED:
+            self._pump()
+        return ok
+
+    def retry_job(self, job: J.Job) -> bool:
+        if not self.queue.retry(job):
+            return False
+        self._job_changed(job)
+        self._pump()
+        return True
+
+    def clear_finished(self) -> int:
+        finished = [j.id for j in self.queue.jobs if j.finished]
+        removed = self.queue.clear_finished()
+        if self.downloads_screen is not None:
+            self.downloads_screen.remove_jobs(finished)
+        return removed
+
+    # -- navigation, help, quit ---------------------------------------------------------------------------
+    def show_model(self, entry: ModelInfo) -> None:
+        self.switch_mode("models")
+        self.models_screen.show_entry(entry)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections: list[tuple[str, type]] = [
+            ("Everywhere", HubApp), ("Models screen", ModelsScreen), ("Models table", ModelTable),
+            ("Search box", SearchInput), ("Downloads screen", DownloadsScreen), ("Cache screen", CacheScreen),
+            ("Confirmations", ConfirmScreen), ("This help", HelpScreen),
+        ]
+        self.push_screen(HelpScreen(sections))
+
+    async def action_quit(self) -> None:
+        pending = self.queue.pending
+        if not pending:
+            self.exit(0)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                for job in self.queue.pending:
+                    self.queue.cancel(job)
+                self.exit(0)
+
+        running = sum(1 for j in pending if j.state in J.ACTIVE)
+        body = (f"{running} download(s) running and {len(pending) - running} queued. Quit anyway? "
+                "Running downloads stop; their .part files stay and resume next time.")
+        self.push_screen(ConfirmScreen("Quit?", body, yes="Quit", no="Stay"), answered)
+
+
+def _error_text(exc: HubError) -> str:
+    """One line for the queue row; the kind of failure first so it reads at a glance."""
+    text = one_line(exc)
+    if isinstance(exc, HashMismatchError):
+        return "hash mismatch: " + text
+    if isinstance(exc, DiskSpaceError):
+        return "disk full: " + text
+    if isinstance(exc, OfflineError):
+        return "offline: " + text
+    return text
+
+
+def run_tui(hub: Hub, *, jobs: int = 3, trust: bool = False, mouse: bool = True) -> int:
+    """Run the app until it quits; the exit code for the shell."""
+    app = HubApp(hub, jobs=jobs, trust=trust, mouse=mouse)
+    result = app.run(mouse=mouse)
+    if app.return_code:
+        return app.return_code
+    return result if isinstance(result, int) else 0
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """A direct entry for development and tests (the real one is ``onnxhub-tui``)."""
+    parser = argparse.ArgumentParser(prog="python -m onnxhub_tui.tui.app")
+    parser.add_argument("--repo")
+    parser.add_argument("--cache-dir")
+    parser.add_argument("--offline", action="store_true", default=None)
+    parser.add_argument("--jobs", type=int, default=3)
+    parser.add_argument("--trust", action="store_true")
+    parser.add_argument("--no-mouse", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        hub = Hub(args.repo, args.cache_dir, args.offline)
+    except HubError as exc:
+        print(f"onnxhub-tui: {exc}", file=sys.stderr)
+        return 2
+    with hub:
+        return run_tui(hub, jobs=args.jobs, trust=args.trust, mouse=not args.no_mouse)
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,188 @@
+"""The downloads screen (key 2): the job queue with progress, speed, ETA, state and errors."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from . import jobs as J
+from .fmt import clean, human_duration, human_rate, human_size, show_path
+
+if TYPE_CHECKING:
+    from .app import HubApp
+
+BAR = 10
+STATE_STYLE = {J.QUEUED: "dim", J.DOWNLOADING: "cyan", J.VERIFYING: "cyan", J.DONE: "green",
+               J.FAILED: "bold red", J.CANCELLED: "yellow"}
+COLUMNS = (("model", "model / opset"), ("bytes", "bytes"), ("bar", "progress"), ("speed", "speed"),
+           ("eta", "ETA"), ("state", "state"), ("error", "error"))
+
+
+def progress_bar(fraction: float | None, width: int = BAR) -> Text:
+    if fraction is None:
+        return Text("·" * width + "    ", style="dim")
+    filled = int(fraction * width + 1e-9)
+    text = Text("█" * filled, style="cyan")
+    text.append("░" * (width - filled), style="dim")
+    text.append(f"{int(fraction * 100):>3}%")
+    return text
+
+
+def job_cells(job: J.Job, now: float | None = None) -> dict[str, Text | str]:
+    total = human_size(job.total) if job.total is not None else "?"
+    done = human_size(job.done) if job.state != J.QUEUED else "-"
+    return {
+        "model": Text(clean(job.label)),
+        "bytes": Text(f"{done} / {total}", justify="right"),
+        "bar": progress_bar(job.fraction),
+        "speed": Text(human_rate(job.speed(now)), justify="right"),
+        "eta": Text(human_duration(job.eta(now)), justify="right"),
+        "state": Text(job.state, style=STATE_STYLE.get(job.state, "")),
+        "error": Text(clean(job.error or "")[:60], style="red"),
+    }
+
+
+class DownloadsScreen(Screen):
+    BINDINGS = [
+        Binding("x", "cancel", "Cancel", id="downloads.cancel"),
+        Binding("r", "retry", "Retry", id="downloads.retry"),
+        Binding("c", "clear", "Clear finished", id="downloads.clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="downloads-screen")
+
+    @property
+    def hub_app(self) -> HubApp:
+        return cast("HubApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="downloads-status", markup=False)
+        table: DataTable[Text | str] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static(id="job-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#jobs", DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        for job in self.hub_app.queue.jobs:
+            self.add_job(job)
+        self.update_status()
+        self.set_interval(1.0, self.tick)  # speed and ETA move even when no bytes arrive
+
+    def on_screen_resume(self) -> None:
+        self.query_one("#jobs", DataTable).focus()
+        self.update_status()
+
+    # -- rows -------------------------------------------------------------------------------------
+    def add_job(self, job: J.Job) -> None:
+        table = self.query_one("#jobs", DataTable)
+        cells = job_cells(job)
+        table.add_row(*(cells[key] for key, _ in COLUMNS), key=str(job.id))
+        self.update_status()
+
+    def update_job(self, job: J.Job) -> None:
+        table = self.query_one("#jobs", DataTable)
+        now = time.monotonic()
+        try:
+            for key, value in job_cells(job, now).items():
+                table.update_cell(str(job.id), key, value)
+        except RowDoesNotExist:
+            self.add_job(job)
+            return
+        self.update_status()
+        if self.highlighted_job() is job:
+            self.show_job_detail(job)
+
+    def tick(self) -> None:
+        for job in self.hub_app.queue.running:
+            self.update_job(job)
+
+    def remove_jobs(self, ids: list[int]) -> None:
+        table = self.query_one("#jobs", DataTable)
+        for job_id in ids:
+            try:
+                table.remove_row(str(job_id))
+            except RowDoesNotExist:
+                pass
+        self.update_status()
+        self.show_job_detail(self.highlighted_job())
+
+    def highlighted_job(self) -> J.Job | None:
+        table = self.query_one("#jobs", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:  # noqa: BLE001 - no rows
+            return None
+        return self.hub_app.queue.get(int(key.value)) if key.value else None
+
+    @on(DataTable.RowHighlighted, "#jobs")
+    def _row_highlighted(self) -> None:
+        self.show_job_detail(self.highlighted_job())
+
+    def show_job_detail(self, job: J.Job | None) -> None:
+        detail = self.query_one("#job-detail", Static)
+        if job is None:
+            detail.update(Text("No downloads yet. On the models screen (1), d queues the highlighted model, "
+                               "D the model with its test data.", style="dim"))
+            return
+        text = Text(clean(job.label), style="bold")
+        text.append(f"  {job.state}", style=STATE_STYLE.get(job.state, ""))
+        if job.error:
+            text.append("\n" + clean(job.error), style="red")
+        elif job.path:
+            text.append("\n" + clean(show_path(job.path)))
+        else:
+            text.append("\n" + clean(job.entry.model_with_data_path if job.with_data else job.entry.model_path),
+                        style="dim")
+        detail.update(text)
+
+    def update_status(self) -> None:
+        queue = self.hub_app.queue
+        counts = queue.summary()
+        speed = sum(j.speed() or 0 for j in queue.running)
+        text = Text("Downloads", style="bold")
+        parts = [f"{counts[s]} {s}" for s in (J.DOWNLOADING, J.VERIFYING, J.QUEUED, J.DONE, J.FAILED, J.CANCELLED)
+                 if counts.get(s)]
+        text.append("  " + (", ".join(parts) if parts else "queue empty"))
+        if speed:
+            text.append(f"  {human_rate(speed)}", style="cyan")
+        text.append(f"  (at most {queue.max_running} at once)", style="dim")
+        self.query_one("#downloads-status", Static).update(text)
+        if not queue.jobs:
+            self.show_job_detail(None)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def action_cancel(self) -> None:
+        job = self.highlighted_job()
+        if job is None:
+            return
+        if self.hub_app.cancel_job(job):
+            self.notify(f"Cancelling {clean(job.label)}; its .part file stays for a resume.", timeout=3)
+        else:
+            self.notify(f"{clean(job.label)} is already {job.state}.", severity="warning", timeout=3)
+
+    def action_retry(self) -> None:
+        job = self.highlighted_job()
+        if job is None:
+            return
+        if not self.hub_app.retry_job(job):
+            self.notify(f"Only failed or cancelled downloads can be retried ({clean(job.label)} is {job.state}).",
+                        severity="warning", timeout=3)
+
+    def action_clear(self) -> None:
+        removed = self.hub_app.clear_finished()
+        self.notify(f"Cleared {removed} finished download(s)." if removed else "Nothing finished to clear.",
+                    timeout=2)

@@ -1,0 +1,375 @@
+"""A virtual table of manifest entries: renders only the visible rows (Textual's Line API).
+
+Textual's DataTable measures every cell when rows are added, which takes seconds at tens of thousands
+of entries. This widget keeps a plain list and paints the ~40 rows on screen, so a live search over
+50,000 entries costs a filter, not a rebuild. Sorting keeps a sorted copy of every entry it has seen,
+so a filtered subset is put in order with one linear pass instead of a sort per keystroke.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..core.manifest import ModelInfo
+from .fmt import clean, human_size
+
+CachedState = Callable[[ModelInfo], "str | None"]
+MARKS = {"complete": "✓", "partial": "◐"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int  # fixed width, or the minimum for a flexible column
+    flexible: bool = False
+    right: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("model", "model", 12, flexible=True),
+    Column("opset", "opset", 5, right=True),
+    Column("size", "size", 8, right=True),
+    Column("tags", "tags", 0, flexible=True),
+    Column("cached", "cached", 6),
+)
+SORTABLE = tuple(c.key for c in COLUMNS)
+_CACHED_ORDER = {"complete": 0, "partial": 1, None: 2}
+
+
+class ModelTable(ScrollView, can_focus=True):
+    """Rows of ModelInfo with a cursor. ``set_rows`` replaces what is shown; ``Highlighted`` follows the cursor."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="table.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="table.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
+        Binding("home,g", "edge(0)", "First row", show=False, id="table.first"),
+        Binding("end,G", "edge(1)", "Last row", show=False, id="table.last"),
+        Binding("enter", "select", "Details", show=False, id="table.select"),
+    ]
+    COMPONENT_CLASSES = {
+        "model-table--header",
+        "model-table--cursor",
+        "model-table--cursor-blurred",
+        "model-table--complete",
+        "model-table--partial",
+        "model-table--dim",
+        "model-table--empty",
+    }
+    DEFAULT_CSS = """
+    ModelTable { overflow-x: hidden; overflow-y: auto; height: 1fr; }
+    ModelTable > .model-table--header { text-style: bold; color: $text-accent; background: $boost; }
+    ModelTable > .model-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground;
+                                        text-style: bold; }
+    ModelTable > .model-table--cursor-blurred { background: $block-cursor-blurred-background; }
+    ModelTable > .model-table--complete { color: $text-success; }
+    ModelTable > .model-table--partial { color: $text-warning; }
+    ModelTable > .model-table--dim { color: $text-muted; }
+    ModelTable > .model-table--empty { color: $text-muted; text-style: italic; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
+
+    class Highlighted(Message):
+        """The cursor moved to ``entry`` (None when the table is empty)."""
+
+        def __init__(self, table: ModelTable, entry: ModelInfo | None) -> None:
+            super().__init__()
+            self.table = table
+            self.entry = entry
+
+        @property
+        def control(self) -> ModelTable:
+            return self.table
+
+    class Selected(Message):
+        """Enter (or a click on the highlighted row) on ``entry``."""
+
+        def __init__(self, table: ModelTable, entry: ModelInfo) -> None:
+            super().__init__()
+            self.table = table
+            self.entry = entry
+
+        @property
+        def control(self) -> ModelTable:
+            return self.table
+
+    class Sorted(Message):
+        """The sort column or direction changed (by a key or a header click)."""
+
+        def __init__(self, table: ModelTable, column: str, reverse: bool) -> None:
+            super().__init__()
+            self.table = table
+            self.column = column
+            self.reverse = reverse
+
+    def __init__(
+        self,
+        cached_state: CachedState | None = None,
+        *,
+        empty_text: str = "No models.",
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's name
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.cached_state: CachedState = cached_state or (lambda entry: None)
+        self._empty_text = empty_text
+        self._rows: list[ModelInfo] = []
+        self.sort_column = "model"
+        self.sort_reverse = False
+        self._universe: list[ModelInfo] = []  # every entry seen, sorted by the current sort
+        self._universe_ids: set[int] = set()
+        self._name_width = 12
+        self._last_highlighted: ModelInfo | None = None
+
+    # -- public API ---------------------------------------------------------------------------
+    @property
+    def rows(self) -> Sequence[ModelInfo]:
+        return self._rows
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def highlighted(self) -> ModelInfo | None:
+        return self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) else None
+
+    @property
+    def empty_text(self) -> str:
+        return self._empty_text
+
+    @empty_text.setter
+    def empty_text(self, text: str) -> None:
+        self._empty_text = text
+        self.refresh()
+
+    def set_rows(self, entries: Sequence[ModelInfo]) -> None:
+        """Show ``entries`` (in the current sort order), keeping the highlighted entry when it is still there."""
+        keep = self.highlighted
+        if any(id(e) not in self._universe_ids for e in entries):
+            self._set_universe(entries)
+        wanted = {id(e) for e in entries}
+        if len(wanted) == len(self._universe):
+            rows = list(self._universe)
+        else:
+            rows = [e for e in self._universe if id(e) in wanted]
+        self._rows = rows
+        self.virtual_size = Size(0, len(rows) + 1)
+        index = 0
+        if keep is not None:
+            try:
+                index = rows.index(keep)  # identity, via ModelInfo's default __eq__
+            except ValueError:
+                index = 0
+        self._set_cursor(index)
+        self.refresh()
+
+    def select_entry(self, entry: ModelInfo) -> bool:
+        """Move the cursor to ``entry``; False when it is not among the rows."""
+        for index, row in enumerate(self._rows):
+            if row is entry:
+                self._set_cursor(index)
+                return True
+        return False
+
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        if column not in SORTABLE:
+            raise ValueError(f"unknown column {column!r}")
+        if reverse is None:
+            reverse = (not self.sort_reverse) if column == self.sort_column else column in ("size", "opset")
+        self.sort_column, self.sort_reverse = column, reverse
+        shown = list(self._rows)
+        self._set_universe(self._universe)
+        self.set_rows(shown)
+        self.post_message(self.Sorted(self, column, reverse))
+
+    def cycle_sort(self) -> None:
+        """The next column, in its natural direction (names A→Z, sizes and opsets largest first)."""
+        following = SORTABLE[(SORTABLE.index(self.sort_column) + 1) % len(SORTABLE)]
+        self.sort_by(following, reverse=following in ("size", "opset"))
+
+    def refresh_cached(self) -> None:
+        """The cache changed: repaint (and re-sort when sorted by the cached column)."""
+        if self.sort_column == "cached":
+            self.sort_by("cached", self.sort_reverse)
+        else:
+            self.refresh()
+
+    # -- sorting -------------------------------------------------------------------------------
+    def _sort_key(self) -> Callable[[ModelInfo], object]:
+        column = self.sort_column
+        if column == "opset":
+            return lambda e: (e.opset, e.model.lower())
+        if column == "size":
+            return lambda e: (e.model_bytes or 0, e.model.lower())
+        if column == "tags":
+            return lambda e: (",".join(e.tag_list).lower(), e.model.lower())
+        if column == "cached":
+            state = self.cached_state
+            return lambda e: (_CACHED_ORDER.get(state(e), 2), e.model.lower(), e.opset)
+        return lambda e: (e.model.lower(), e.opset)
+
+    def _set_universe(self, entries: Sequence[ModelInfo]) -> None:
+        universe = sorted(entries, key=self._sort_key(), reverse=self.sort_reverse)
+        if self.sort_column == "cached" and self.sort_reverse:
+            universe.reverse()  # cached first stays first; "reverse" here means names Z→A
+            universe = sorted(universe, key=lambda e: _CACHED_ORDER.get(self.cached_state(e), 2))
+        self._universe = universe
+        self._universe_ids = {id(e) for e in universe}
+        widths = [cell_len(clean(e.model)) for e in universe]
+        self._name_width = max([12, *widths]) if widths else 12
+
+    # -- cursor --------------------------------------------------------------------------------
+    def _set_cursor(self, index: int) -> None:
+        index = max(0, min(index, len(self._rows) - 1)) if self._rows else 0
+        old = self.cursor
+        self.cursor = index
+        self._refresh_row(old)
+        self._refresh_row(index)
+        self._scroll_cursor_into_view()
+        entry = self.highlighted
+        if entry is not self._last_highlighted:
+            self._last_highlighted = entry
+            self.post_message(self.Highlighted(self, entry))
+
+    def _refresh_row(self, index: int) -> None:
+        self.refresh_line(index + 1)
+
+    @property
+    def _page_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _scroll_cursor_into_view(self) -> None:
+        top = int(self.scroll_offset.y)
+        rows = self._page_rows
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + rows:
+            self.scroll_to(y=self.cursor - rows + 1, animate=False)
+
+    def action_cursor(self, delta: int) -> None:
+        self._set_cursor(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._set_cursor(self.cursor + direction * self._page_rows)
+
+    def action_edge(self, end: int) -> None:
+        self._set_cursor(len(self._rows) - 1 if end else 0)
+
+    def action_select(self) -> None:
+        entry = self.highlighted
+        if entry is not None:
+            self.post_message(self.Selected(self, entry))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._scroll_cursor_into_view()
+
+    def on_focus(self) -> None:
+        self._refresh_row(self.cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_row(self.cursor)
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            column = self._column_at(offset.x)
+            if column is not None:
+                self.sort_by(column)
+            return
+        index = int(self.scroll_offset.y) + offset.y - 1
+        if 0 <= index < len(self._rows):
+            again = index == self.cursor
+            self._set_cursor(index)
+            if again or event.chain >= 2:
+                self.action_select()
+
+    # -- rendering -----------------------------------------------------------------------------
+    def _widths(self, width: int) -> list[int]:
+        """Cell widths of the columns for ``width`` cells (one space between columns)."""
+        fixed = {c.key: c.width for c in COLUMNS if not c.flexible}
+        spare = width - sum(fixed.values()) - (len(COLUMNS) - 1)
+        name = min(self._name_width, max(12, spare * 3 // 5), max(4, spare))
+        tags = max(0, spare - name)
+        return [name if c.key == "model" else tags if c.key == "tags" else fixed[c.key] for c in COLUMNS]
+
+    def _column_at(self, x: int) -> str | None:
+        left = 0
+        for column, width in zip(COLUMNS, self._widths(self.scrollable_content_region.width)):
+            if left <= x < left + width + 1:
+                return column.key
+            left += width + 1
+        return None
+
+    def _cells(self, entry: ModelInfo) -> list[str]:
+        return [
+            clean(entry.model),
+            str(entry.opset),
+            human_size(entry.model_bytes) if entry.model_bytes is not None else "",
+            clean(", ".join(entry.tag_list)),
+            MARKS.get(self.cached_state(entry) or "", ""),
+        ]
+
+    def _line(self, texts: list[str], widths: list[int], styles: list[Style], gap: Style) -> list[Segment]:
+        segments: list[Segment] = []
+        for i, (column, text, width, style) in enumerate(zip(COLUMNS, texts, widths, styles)):
+            if i:
+                segments.append(Segment(" ", gap))
+            if width <= 0:
+                continue
+            if cell_len(text) > width:
+                text = set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+            pad = width - cell_len(text)
+            text = " " * pad + text if column.right else text + " " * pad
+            segments.append(Segment(text, style))
+        return segments
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        widths = self._widths(width)
+        if y == 0:
+            header = base + self.get_component_rich_style("model-table--header")
+            labels = []
+            for column in COLUMNS:
+                mark = (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_column else ""
+                labels.append(column.label + mark)
+            return Strip(self._line(labels, widths, [header] * len(COLUMNS), header)).adjust_cell_length(width, header)
+        index = int(self.scroll_offset.y) + y - 1
+        if not self._rows:
+            if y == 2:
+                style = base + self.get_component_rich_style("model-table--empty")
+                return Strip([Segment(" " + clean(self._empty_text), style)]).adjust_cell_length(width, base)
+            return Strip.blank(width, base)
+        if index >= len(self._rows):
+            return Strip.blank(width, base)
+        entry = self._rows[index]
+        style = base
+        if index == self.cursor:
+            style = base + self.get_component_rich_style(
+                "model-table--cursor" if self.has_focus else "model-table--cursor-blurred")
+        dim = style + self.get_component_rich_style("model-table--dim") if index != self.cursor else style
+        state = self.cached_state(entry)
+        mark = style
+        if state in ("complete", "partial") and index != self.cursor:
+            mark = style + self.get_component_rich_style(f"model-table--{state}")
+        styles = [style, dim, dim, dim, mark]
+        return Strip(self._line(self._cells(entry), widths, styles, style)).adjust_cell_length(width, style)

@@ -1,0 +1,233 @@
+"""The models screen (key 1): status line, live search, the virtual table and the details panel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from ..core.cache import extracted_dir
+from ..core.errors import HubError, QueryError
+from ..core.inspect import ModelSummary, summarize
+from ..core.manifest import ModelInfo
+from ..core.query import parse_query
+from .details import CacheInfo, DetailsPanel
+from .fmt import clean, one_line
+from .model_table import ModelTable
+
+if TYPE_CHECKING:
+    from .app import HubApp
+
+NARROW = 100  # below this many columns the details go under the table
+SEARCH_HELP = "search: words  tag:vision  opset:>=12  size:<50MB  -exclude"
+
+
+class SearchInput(Input):
+    """The search box: enter, down or escape hand the focus to the table and keep the query."""
+
+    BINDINGS = [
+        Binding("down,escape", "leave", "To table", show=False, id="search.leave"),
+    ]
+
+    def action_leave(self) -> None:
+        self.screen.query_one(ModelTable).focus()
+
+
+class ModelsScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="models.search"),
+        Binding("s", "sort", "Sort", id="models.sort"),
+        Binding("d", "download(False)", "Download", id="models.download"),
+        Binding("D", "download(True)", "+test data", id="models.download_data"),
+        Binding("i", "details", "Details", id="models.details"),
+        Binding("escape", "focus_table", "Table", show=False, id="models.table"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="models-screen")
+        self._summaries: dict[str, ModelSummary | str] = {}
+        self._query_text = ""
+
+    @property
+    def hub_app(self) -> HubApp:
+        return cast("HubApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status", markup=False)
+        with Horizontal(id="search-bar"):
+            yield Static("/", id="search-label")
+            yield SearchInput(placeholder=SEARCH_HELP, id="search", compact=True, select_on_focus=False)
+        yield Static(id="query-error", markup=False)
+        with Container(id="body"):
+            yield ModelTable(self.hub_app.cached_state, empty_text="Loading the manifest…", id="models")
+            yield DetailsPanel(id="details")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#query-error").display = False
+        self.query_one(ModelTable).focus()
+        self.update_status()
+        self._apply_layout(self.app.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_layout(event.size.width)
+
+    def _apply_layout(self, width: int) -> None:
+        self.set_class(width < NARROW, "narrow")
+
+    # -- data in ------------------------------------------------------------------------------
+    @property
+    def table(self) -> ModelTable:
+        return self.query_one("#models", ModelTable)
+
+    def set_entries(self, entries: list[ModelInfo]) -> None:
+        """A new manifest: show it through the current query."""
+        self._summaries.clear()
+        self.table.empty_text = "No models match the search." if entries else "The manifest has no models."
+        self.apply_query(self.query_one("#search", Input).value)
+
+    def show_load_error(self, message: str) -> None:
+        self.table.empty_text = message
+        self.table.set_rows([])
+        self.query_one(DetailsPanel).show_message(message)
+        self.update_status()
+
+    def apply_query(self, text: str) -> None:
+        error = self.query_one("#query-error", Static)
+        try:
+            query = parse_query(text)
+        except QueryError as exc:
+            error.update(Text(one_line(exc), style="bold"))
+            error.display = True
+            return  # keep the rows of the last valid query
+        error.display = False
+        self._query_text = text
+        self.table.set_rows(query.filter(self.hub_app.manifest_entries))
+        self.update_status()
+
+    def update_status(self) -> None:
+        app = self.hub_app
+        text = Text()
+        text.append(clean(app.hub.source.spec), style="bold")
+        state = app.manifest_state or "loading"
+        style = {"fresh": "green", "cached": "green", "local": "green", "stale": "yellow",
+                 "offline": "yellow", "failed": "red"}.get(state, "dim")
+        text.append("  manifest ")
+        text.append(state, style=style)
+        total = len(app.manifest_entries)
+        cached = sum(1 for e in app.manifest_entries if app.cached_state(e) == "complete")
+        text.append(f"  {self.table.row_count} shown / {total} total / {cached} cached")
+        pending = len(app.queue.pending)
+        if pending:
+            text.append(f"  ↓ {pending} in queue", style="cyan")
+        self.query_one("#status", Static).update(text)
+
+    def refresh_cached(self) -> None:
+        """The cache changed: repaint the column, the counts and the details."""
+        self._summaries.clear()
+        self.table.refresh_cached()
+        self.update_status()
+        self.show_details(self.table.highlighted)
+
+    # -- events ---------------------------------------------------------------------------------
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.apply_query(event.value)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.table.focus()
+
+    @on(ModelTable.Highlighted)
+    def _highlighted(self, event: ModelTable.Highlighted) -> None:
+        self.show_details(event.entry)
+
+    @on(ModelTable.Selected)
+    def _selected(self) -> None:
+        self.action_details()
+
+    @on(ModelTable.Sorted)
+    def _sorted(self, event: ModelTable.Sorted) -> None:
+        self.notify(f"Sorted by {event.column}" + (" (descending)" if event.reverse else ""), timeout=1.5)
+
+    # -- details --------------------------------------------------------------------------------
+    def cache_info(self, entry: ModelInfo) -> CacheInfo:
+        hub = self.hub_app.hub
+        try:
+            path = hub.local_path(entry)
+        except HubError:
+            path = None
+        info = CacheInfo(self.hub_app.cached_state(entry), path)
+        if entry.has_test_data:
+            try:
+                archive = hub.local_path(entry, with_data=True)
+            except HubError:
+                archive = None
+            if archive is not None and archive.exists():
+                folder = extracted_dir(archive)
+                info.data_path = folder if folder.is_dir() else archive
+                info.data_state = "extracted" if folder.is_dir() else "archive"
+        return info
+
+    def show_details(self, entry: ModelInfo | None) -> None:
+        panel = self.query_one(DetailsPanel)
+        if entry is None:
+            panel.show(None)
+            return
+        info = self.cache_info(entry)
+        summary: ModelSummary | str | None = None
+        if info.state == "complete" and info.path is not None:
+            summary = self._summaries.get(entry.key)
+            if summary is None:
+                summary = "Reading the file…"
+                self._inspect(entry, info.path)
+        panel.show(entry, info, summary)
+
+    @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
+    def _inspect(self, entry: ModelInfo, path) -> None:  # noqa: ANN001 - a Path
+        try:
+            result: ModelSummary | str = summarize(path)
+        except HubError as exc:
+            result = f"Could not read the file: {one_line(exc)}"
+        except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
+            result = f"Could not read the file: {type(exc).__name__}: {one_line(exc)}"
+        self.app.call_from_thread(self._inspected, entry, result)
+
+    def _inspected(self, entry: ModelInfo, result: ModelSummary | str) -> None:
+        self._summaries[entry.key] = result
+        if self.table.highlighted is entry:
+            self.show_details(entry)
+
+    # -- actions --------------------------------------------------------------------------------
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        self.table.cycle_sort()
+
+    def action_details(self) -> None:
+        self.query_one(DetailsPanel).focus()
+
+    def action_download(self, with_data: bool) -> None:
+        entry = self.table.highlighted
+        if entry is None:
+            self.notify("No model highlighted.", severity="warning")
+            return
+        self.hub_app.request_download(entry, with_data)
+
+    def show_entry(self, entry: ModelInfo) -> None:
+        """Highlight ``entry``, clearing the search if it hides it (the command palette uses this)."""
+        if not self.table.select_entry(entry):
+            self.query_one("#search", Input).value = ""
+            self.apply_query("")
+            self.table.select_entry(entry)
+        self.table.focus()
