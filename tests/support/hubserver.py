@@ -43,6 +43,8 @@ class Fault:
     - html: 200 with an HTML sign-in page
     - body: ``status`` with exactly ``body`` (any content type)
     - close: close the connection before any response
+    - hold: answer only once ``gate`` is set (then apply ``then``, if given): lets a test line up
+      concurrent requests
     """
 
     kind: str
@@ -54,6 +56,8 @@ class Fault:
     location: str = ""  # redirect target
     chunk: int = 1024  # trickle piece size
     body: bytes = b""  # kind "body"
+    gate: threading.Event | None = None  # kind "hold"
+    then: Fault | None = None  # kind "hold": the fault to apply once released
 
 
 @dataclass
@@ -120,6 +124,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.hit = Hit(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, start)
         self.server.record(self.hit)
         fault = self.server.take_fault(self.path)
+        if fault is not None and fault.kind == "hold":
+            if fault.gate is not None:
+                fault.gate.wait(timeout=60)
+            fault = fault.then
         if fault is not None and self._pre_body_fault(fault, head):
             return
         path = self._file_for(self.path)
@@ -233,6 +241,13 @@ class HubHTTPServer(ThreadingHTTPServer):
         self._faults: list[tuple[str, Fault]] = []
         self._lock = threading.Lock()
         self._etags: dict[tuple[str, int, int], str] = {}
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that hang up (killed processes, resets a test asked for) are normal here: stay quiet."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
     def etag_for(self, path: Path, st: os.stat_result) -> str:
         key = (str(path), st.st_size, st.st_mtime_ns)

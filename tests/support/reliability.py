@@ -101,3 +101,51 @@ class OutsideGuard:
         removed = sorted(set(self.before) - set(after))
         changed = sorted(k for k in set(after) & set(self.before) if after[k] != self.before[k])
         return [f"+{k}" for k in added] + [f"-{k}" for k in removed] + [f"~{k}" for k in changed]
+
+
+# -- real subprocesses ------------------------------------------------------------------------------
+
+_FALLBACK = (
+    "import sys\n"
+    "from onnxhub_tui.core.client import Hub\n"
+    "with Hub(sys.argv[1], sys.argv[2]) as h:\n"
+    "    print(h.download(h.manifest().find(sys.argv[3])))\n"
+)
+
+
+def cli_has(command: str) -> bool:
+    """Whether the CLI (written in parallel with these tests) has this subcommand yet."""
+    try:
+        from onnxhub_tui import cli
+    except Exception:  # noqa: BLE001 - a half-written CLI is simply not there yet
+        return False
+    build = getattr(cli, "build_parser", None)
+    if build is None:
+        return False
+    import contextlib
+    import io
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            build().parse_args([command, "--help"])
+    except SystemExit as exit_:
+        return exit_.code == 0
+    except Exception:  # noqa: BLE001
+        return False
+    return False
+
+
+def cli_command() -> list[str]:
+    import sys
+
+    script = Path(sys.executable).parent / "onnxhub-tui"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "onnxhub_tui.cli"]
+
+
+def download_command(repo: str, cache_dir: Path, model: str) -> list[str]:
+    """``onnxhub-tui download MODEL`` when the CLI has it, else the same through the core in ``python -c``."""
+    import sys
+
+    if cli_has("download"):
+        return cli_command() + ["download", model, "--repo", repo, "--cache-dir", str(cache_dir), "--yes"]
+    return [sys.executable, "-c", _FALLBACK, repo, str(cache_dir), model]
