@@ -451,6 +451,12 @@ def _short_name(name: str) -> str:
     return f"{head[:8]}…_{tail}" if sep and len(head) == 64 else name
 
 
+def _display(f: cache.CachedFile) -> str:
+    """A cache path short enough for 80 columns (the full one is in ``cache ls --json``)."""
+    name = _short_name(f.path.name) + ("/" if f.state == "extracted" else "")
+    return printable(f"{f.group}/{name}" if f.group else name)
+
+
 def _file_json(f: cache.CachedFile) -> dict[str, Any]:
     return {
         "path": str(f.path), "rel": f.rel, "group": f.group, "bytes": f.size, "state": f.state, "kind": f.kind,
@@ -501,28 +507,28 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
     for f in files:
         result = cache.verify(f)
         if result.ok is None:
-            print(f"skip  {printable(f.rel)}  ({f.state}: {result.message})")
+            print(f"skip  {_display(f)}  ({f.state}: {result.message})")
             continue
         checked += 1
         if result.ok:
-            print(f"ok    {printable(f.rel)}")
+            print(f"ok    {_display(f)}")
         else:
             bad += 1
-            print(f"BAD   {printable(f.rel)}  ({printable(result.message)})")
+            print(f"BAD   {_display(f)}  ({printable(result.message)})")
     _note(f"{checked} file(s) verified, {bad} bad" + (": remove them with `onnxhub-tui cache rm PATH`" if bad else ""))
     return 1 if bad else 0
 
 
 def _delete(plan: cache.DeletePlan, args: argparse.Namespace, what: str) -> int:
     for f, reason in plan.skipped:
-        _note(f"keeping {printable(f.rel)}: {reason}")
+        _note(f"keeping {_display(f)}: {reason}")
     if not plan.items:
         _note(f"Nothing to {what}.")
         return 0
-    verb = "Would delete" if args.dry_run else "Deleting"
+    verb = "Would delete" if args.dry_run else "About to delete"
     _note(f"{verb} {len(plan.items)} item(s), {human_size(plan.size)}, from {plan.root}:")
     for f in plan.items:
-        print(f"  {f.state:<10} {human_size(f.size):>9}  {printable(f.rel)}")
+        print(f"  {f.state:<10} {human_size(f.size):>9}  {_display(f)}")
     if args.dry_run:
         return 0
     if not args.yes:
@@ -641,9 +647,21 @@ def _command(args: argparse.Namespace) -> Any:
     return COMMANDS[args.command]
 
 
+def _negated_terms_last(argv: list[str]) -> list[str]:
+    """``list -tag:text`` is a negated query term, not an option: move such words after ``--``."""
+    if "list" not in argv or "--" in argv:
+        return argv
+    at = argv.index("list") + 1
+    terms = [a for a in argv[at:] if len(a) > 1 and a[0] == "-" and a[1] != "-" and a != "-h"]
+    if not terms:
+        return argv
+    rest = [a for a in argv[at:] if a not in terms]
+    return [*argv[:at], *rest, "--", *terms]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on a usage error
+    args = parser.parse_args(_negated_terms_last(list(sys.argv[1:] if argv is None else argv)))  # exits 2 on misuse
     for name, default in (("repo", None), ("demo", False), ("offline", False), ("yes", False)):
         if not hasattr(args, name):
             setattr(args, name, default)
