@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-# C0/C1 controls, DEL, and the escape-sequence introducers; tabs and newlines become spaces.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+from ..core.text import human_size, printable
+
+__all__ = ["clean", "human_size", "human_rate", "human_duration", "one_line", "show_path"]
 
 
 def clean(text: object) -> str:
-    """Manifest text made safe to print: escape sequences removed, other controls shown as spaces.
+    """Manifest text made safe to print (escape sequences and controls removed, see core.text).
 
     Markup is not touched here: widgets display the result with markup off (rich ``Text``)."""
-    s = str(text)
-    s = _ANSI.sub("", s)
-    return _CONTROL.sub(" ", s)
-
-
-def human_size(n: int | float | None) -> str:
-    """1234567 -> '1.2 MB' (decimal units, like the zoo's README and the query language)."""
-    if n is None:
-        return "?"
-    n = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            if unit == "B":
-                return f"{int(n)} B"
-            return f"{n:.1f} {unit}" if abs(n) < 100 else f"{n:.0f} {unit}"
-        n /= 1000
-    return f"{n:.0f} TB"  # pragma: no cover - loop always returns
+    return printable(text)
 
 
 def human_rate(bytes_per_second: float | None) -> str:
@@ -61,7 +44,7 @@ def one_line(message: object, limit: int = 400) -> str:
 
 
 def clean_lines(text: str) -> list[str]:
-    return [clean(line) for line in text.splitlines()]
+    return [clean(line) for line in str(text).splitlines()]
 
 
 def show_path(path: str | os.PathLike[str]) -> str:
