@@ -130,8 +130,9 @@ class CachedFile:
 
     @property
     def group(self) -> str:
-        parent = PurePosixPath(self.rel).parent
-        return "" if str(parent) == "." else str(parent)
+        # rel is a normalised posix path (built by scan), so a string split is enough; PurePosixPath
+        # here cost ~30 us a file, a third of a second for the cache screen at 10,000 files.
+        return self.rel.rpartition("/")[0]
 
     @property
     def expected_sha(self) -> str | None:
@@ -165,7 +166,11 @@ class CacheReport:
     def groups(self) -> list[CacheGroup]:
         groups: dict[str, CacheGroup] = {}
         for f in self.files:
-            groups.setdefault(f.group, CacheGroup(f.group)).files.append(f)
+            name = f.group
+            group = groups.get(name)
+            if group is None:
+                group = groups[name] = CacheGroup(name)
+            group.files.append(f)
         return [groups[name] for name in sorted(groups)]
 
 
