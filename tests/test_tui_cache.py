@@ -196,3 +196,164 @@ async def test_selection_shows_what_it_frees(server, tmp_path):
         assert f"frees {human_size(size8)}" in status  # the running part frees nothing
         await pilot.press("escape")
         assert not lst.selected
+
+
+def screen_lines(lst: CacheList) -> list[str]:
+    return [lst.render_line(y).text for y in range(lst.scrollable_content_region.height)]
+
+
+async def test_delete_removes_exactly_the_selected_files(server, tmp_path):
+    filled = fill_cache(tmp_path / "cache", running_part=True)
+    before = all_files(filled.root)
+    app = CacheApp(filled.hub, filled.entries)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        lst = screen.cache_list
+        for name in ("mnist-8.onnx", "mnist-old.onnx", "tinynet-13.onnx.part", "mnist-12/"):
+            move_to(lst, name)
+            await pilot.press("space")
+        squeeze = filled.files["running"].parent.relative_to(filled.root).as_posix()
+        move_to_group(lst, squeeze)
+        await pilot.press("space")  # the running download's part: listed as kept, never deleted
+        await pilot.press("x")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        body = str(confirm.query_one("#confirm-body").render())
+        assert "mnist/model/mnist-8.onnx" in body and "mnist-old.onnx" in body and "tinynet-13.onnx.part" in body
+        assert "Kept (1)" in body and "a running download owns it" in body
+        assert confirm.query_one("#confirm-title").render().plain.startswith("Delete 4 files")
+        await pilot.press("y")
+        await settle(pilot, screen)
+        assert app.cache_changed == 1
+        gone = before - all_files(filled.root)
+        rel = lambda key: os.path.relpath(filled.files[key], filled.root)  # noqa: E731
+        extracted = {p for p in before if p.startswith(rel("mnist12-data") + os.sep)}
+        assert extracted, "the extracted folder holds files"
+        assert gone == {rel("mnist8"), rel("orphan"), rel("partial")} | extracted
+        assert filled.files["running"].exists() and filled.files["mnist12-archive"].exists()
+        assert "mnist-8.onnx" not in [shown for _g, shown, _s in rows_text(lst)]
+        assert not lst.selected - {f.rel for f in screen.report.files}
+
+
+async def test_delete_can_be_refused(server, tmp_path):
+    filled = fill_cache(tmp_path / "cache")
+    before = all_files(filled.root)
+    app = CacheApp(filled.hub, filled.entries)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        move_to(screen.cache_list, "resnet50-9.onnx")  # nothing selected: the highlighted file
+        await pilot.press("delete")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "resnet50-9.onnx" in str(app.screen.query_one("#confirm-body").render())
+        await pilot.press("n")
+        await settle(pilot, screen)
+        assert all_files(filled.root) == before and app.cache_changed == 0
+
+
+async def test_a_link_out_of_the_cache_is_removed_as_a_link(server, tmp_path):
+    outside = tmp_path / "elsewhere"
+    filled = fill_cache(tmp_path / "cache", outside=outside)
+    app = CacheApp(filled.hub, filled.entries)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        move_to(screen.cache_list, "precious.onnx")
+        await pilot.pause()
+        assert "link only" in str(screen.query_one("#cache-detail").render())
+        await pilot.press("space", "x")
+        await pilot.pause()
+        assert "(the link only)" in str(app.screen.query_one("#confirm-body").render())
+        await pilot.press("y")
+        await settle(pilot, screen)
+        assert not os.path.lexists(filled.files["link"])
+        assert (outside / "precious.onnx").read_bytes() == b"keep me" * 10
+
+
+async def test_verify_marks_a_tampered_file(server, tmp_path):
+    filled = fill_cache(tmp_path / "cache")
+    data = bytearray(filled.files["mnist8"].read_bytes())
+    data[20] ^= 0xFF
+    filled.files["mnist8"].write_bytes(bytes(data))
+    app = CacheApp(filled.hub, filled.entries)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        await pilot.press("a", "v")
+        await settle(pilot, screen)
+        states = {shown: state for _g, shown, state in rows_text(screen.cache_list) if shown}
+        assert states["mnist-8.onnx"] == "MISMATCH"
+        assert states["mnist-old.onnx"] == "MISMATCH"  # named for sha 000…, holds other bytes
+        assert states["resnet50-9.onnx"] == "verified" and states["mnist-12.tar.gz"] == "verified"
+        assert states["mnist-12/"] == "extracted" and states["tinynet-13.onnx.part"] == "partial"
+        move_to(screen.cache_list, "mnist-8.onnx")
+        await pilot.pause()
+        assert "but expected" in str(screen.query_one("#cache-detail").render())
+        notes = [str(n.message) for n in app._notifications]  # noqa: SLF001
+        assert any("2 mismatched" in n for n in notes), notes
+        await pilot.press("r")  # a rescan keeps what verify found
+        await settle(pilot, screen)
+        states = {shown: state for _g, shown, state in rows_text(screen.cache_list) if shown}
+        assert states["mnist-8.onnx"] == "MISMATCH"
+
+
+async def test_works_with_no_manifest(server, tmp_path):
+    filled = fill_cache(tmp_path / "cache")
+    offline = Hub(REPO, cache_dir=filled.root, offline=True)
+    app = CacheApp(offline, [])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        states = {shown: state for _g, shown, state in rows_text(screen.cache_list) if shown}
+        assert states["mnist-8.onnx"] == "complete"  # <sha>_name: onnx.hub's layout, checkable
+        assert states["notes.txt"] == "unknown" and states["mnist-12/"] == "extracted"
+        assert states["tinynet-13.onnx.part"] == "partial"
+        assert "no manifest" in str(screen.query_one("#cache-header").render())
+        assert not screen.cache_list.show_entries  # no empty model column
+        await pilot.press("a", "v")
+        await settle(pilot, screen)
+        states = {shown: state for _g, shown, state in rows_text(screen.cache_list) if shown}
+        assert states["mnist-8.onnx"] == "verified"  # against the sha in its name
+
+
+async def test_file_names_are_shown_literally(tmp_path):
+    root = tmp_path / "cache"
+    (root / "evil").mkdir(parents=True)
+    (root / "evil" / "[red]boom\x1b[31m\x07.onnx").write_bytes(b"1234")
+    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        text = "\n".join(screen_lines(screen.cache_list))
+        assert "[red]boom.onnx" in text and "\x1b" not in text and "\x07" not in text
+        move_to(screen.cache_list, "[red]boom.onnx")
+        await pilot.pause()
+        assert "evil/[red]boom.onnx" in str(screen.query_one("#cache-detail").render())
+
+
+async def test_ten_thousand_files_paint_fast(tmp_path):
+    root = tmp_path / "cache"
+    for g in range(100):
+        folder = root / f"validated/vision/g{g:03d}/model"
+        folder.mkdir(parents=True)
+        for i in range(100):
+            (folder / f"{g * 100 + i:064x}_m{i}.onnx").write_bytes(b"x")
+    report = cache.scan(root)
+    assert len(report.files) == 10_000
+    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen, timeout=30)
+        started = time.perf_counter()
+        screen.cache_list.set_report(report)
+        await pilot.pause()
+        lines = screen_lines(screen.cache_list)
+        elapsed = time.perf_counter() - started
+        assert "validated/vision/g000/model" in lines[1] and "m0.onnx" in lines[2]
+        assert elapsed < 1.0, f"10,000 files took {elapsed:.2f} s to paint"
+        await pilot.press("end")
+        assert "m99.onnx" in screen_lines(screen.cache_list)[-1] or "m99.onnx" in "".join(
+            screen_lines(screen.cache_list))

@@ -32,10 +32,12 @@ from ..core import cache
 from ..core.cache import CachedFile, CacheGroup, CacheReport, VerifyResult
 from ..core.manifest import ModelInfo
 from ..core.text import human_size, printable
+from .fmt import show_path
 from .messages import CacheChanged
 from .modals import ConfirmScreen
 
 _SHA_NAME = re.compile(r"^([0-9a-f]{64})_(.+)$")
+INDENT = 8  # " [ ] " and three cells of indent before a file's name
 CONFIRM_LIST_LIMIT = 200  # lines of file names in the delete confirmation; the rest is counted
 
 STATE_LABELS = {
@@ -72,8 +74,7 @@ def display_name(file: CachedFile) -> str:
 def entry_label(entry: ModelInfo | None, kind: str) -> str:
     if entry is None:
         return ""
-    text = f"{printable(entry.model)} · opset {entry.opset}"
-    return text + " · data" if kind == "data" else text
+    return f"{printable(entry.model)} · opset {entry.opset}"
 
 
 def _fit(text: str, width: int, right: bool = False, keep_tail: bool = False) -> str:
@@ -160,6 +161,7 @@ class CacheList(ScrollView, can_focus=True):
         self.collapsed: set[str] = set()  # group names
         self.results: dict[str, VerifyResult] = {}  # rel -> last verify result
         self.empty_text = "Scanning the cache…"
+        self.show_entries = True  # the model column; without a manifest it would stay empty
         self._names: dict[str, str] = {}  # rel -> display name (disambiguated within its group)
         self._last: tuple[int, int | None] | None = None
 
@@ -174,15 +176,19 @@ class CacheList(ScrollView, can_focus=True):
         self.collapsed &= {g.name for g in self.groups}
         self._names = {}
         for group in self.groups:
-            names = [display_name(f) for f in group.files]
+            names = {f.rel: display_name(f) for f in group.files}
+            # by shown name, so a model's file, its archive and its folder sit together
+            group.files.sort(key=lambda f: (names[f.rel].lower(), f.rel))
             seen: dict[str, int] = {}
-            for name in names:
+            for name in names.values():
                 seen[name] = seen.get(name, 0) + 1
-            for f, name in zip(group.files, names):
+            for f in group.files:
+                name = names[f.rel]
                 if seen[name] > 1:  # two versions of one file: the sha prefix tells them apart
                     match = _SHA_NAME.match(f.path.name)
                     name = f"{name} ({match[1][:8]})" if match else name
                 self._names[f.rel] = name
+        self.show_entries = any(f.entry is not None for f in report.files)
         self._rebuild(keep)
 
     def _rebuild(self, keep: tuple[str, str | None] | None = None) -> None:
@@ -332,10 +338,10 @@ class CacheList(ScrollView, can_focus=True):
 
     # -- rendering ---------------------------------------------------------------------------------
     def _widths(self, width: int) -> tuple[int, int, int, int]:
-        """(name, entry, state, size) widths for file rows; the marks take 6 cells, gaps 3."""
+        """(name, entry, state, size) widths for file rows; box and indent take 8 cells, gaps 3."""
         size_w, state_w = 9, 11
-        spare = max(0, width - 6 - size_w - state_w - 3)
-        entry_w = max(0, min(36, spare * 2 // 5))
+        spare = max(0, width - INDENT - size_w - state_w - 3)
+        entry_w = max(0, min(36, spare * 2 // 5)) if self.show_entries else 0
         return spare - entry_w, entry_w, state_w, size_w
 
     def _style(self, key: str) -> Style:
@@ -347,7 +353,7 @@ class CacheList(ScrollView, can_focus=True):
         name_w, entry_w, state_w, size_w = self._widths(width)
         if y == 0:
             header = base + self._style("header")
-            text = "      " + _fit("file", name_w) + " " + _fit("model", entry_w) + " " + _fit("state", state_w)
+            text = " " * INDENT + _fit("file", name_w) + " " + _fit("model", entry_w) + " " + _fit("state", state_w)
             text += " " + _fit("size", size_w, right=True)
             return Strip([Segment(text, header)]).adjust_cell_length(width, header)
         index = int(self.scroll_offset.y) + y - 1
@@ -374,7 +380,7 @@ class CacheList(ScrollView, can_focus=True):
         files = len(group.files)
         right = f"{files} file{'s' if files != 1 else ''} " + _fit(human_size(group.size), 9, right=True)
         name = printable(group.name) if group.name else "(cache root)"
-        name_w = max(0, width - 6 - cell_len(right) - 1)
+        name_w = max(0, width - 7 - cell_len(right) - 1)
         bold = style + self._style("group")
         mark = bold + self._style("selected") if count else bold
         segments = [
@@ -394,7 +400,7 @@ class CacheList(ScrollView, can_focus=True):
         mark = style + self._style("selected") if chosen else style
         segments = [
             Segment(" [x] " if chosen else " [ ] ", mark),
-            Segment(" ", style),
+            Segment("   ", style),
             Segment(_fit(self.name_of(file), name_w) + " ", mark),
             Segment(_fit(entry_label(file.entry, file.kind), entry_w) + " ", style + self._style("dim")),
             Segment(_fit(label, state_w) + " ", state_style),
@@ -453,7 +459,7 @@ class CacheScreen(Screen):
         Binding("v", "verify", "Verify", id="cache.verify"),
         Binding("r", "rescan", "Rescan", id="cache.rescan"),
         Binding("p", "select_prunable", "Prunable", id="cache.select_prunable"),
-        Binding("a", "select_all", "All/none", id="cache.select_all"),
+        Binding("a", "select_all", "All/none", show=False, id="cache.select_all"),
         Binding("escape", "clear", "Clear / stop", show=False, id="cache.clear"),
     ]
 
@@ -524,7 +530,7 @@ class CacheScreen(Screen):
             return  # a newer scan is on its way
         self.report = message.report
         self.last_scan_seconds = message.seconds
-        root = printable(message.report.root)
+        root = printable(show_path(message.report.root))
         self.cache_list.empty_text = f"The cache is empty ({root})." if message.report.root.is_dir() else (
             f"No cache yet: {root} does not exist.")
         self.cache_list.set_report(message.report)
@@ -542,7 +548,7 @@ class CacheScreen(Screen):
     # -- header, details and status lines -----------------------------------------------------------
     def _update_header(self) -> None:
         hub = self._hub()
-        root = printable(hub.cache_dir) if hub is not None else "?"
+        root = printable(show_path(hub.cache_dir)) if hub is not None else "?"
         text = f"Cache {root}"
         if self.report is not None:
             files = len(self.report.files)
@@ -663,18 +669,23 @@ class CacheScreen(Screen):
                              lambda yes: self._confirmed(plan, yes))
 
     def _plan_text(self, plan: cache.DeletePlan) -> str:
-        lines = [f"Frees {human_size(plan.size)} in {printable(plan.root)}:"]
+        lines = [f"Frees {human_size(plan.size)} in {printable(show_path(plan.root))}:", ""]
         for f in plan.items[:CONFIRM_LIST_LIMIT]:
-            link = " (link only)" if f.is_link else ""
-            lines.append(f"  {printable(f.group)}/{self.cache_list.name_of(f)}{link}  {human_size(f.size)}".replace(
-                "  /", "  "))
+            link = "  (the link only)" if f.is_link else ""
+            lines.append(f"{human_size(f.size):>9}  {self._short(f)}{link}")
         if len(plan.items) > CONFIRM_LIST_LIMIT:
-            lines.append(f"  … and {len(plan.items) - CONFIRM_LIST_LIMIT} more")
+            lines.append(f"{'':>9}  … and {len(plan.items) - CONFIRM_LIST_LIMIT} more")
         if plan.skipped:
-            lines.append(f"Kept ({len(plan.skipped)}):")
+            lines += ["", f"Kept ({len(plan.skipped)}):"]
             for f, reason in plan.skipped[:CONFIRM_LIST_LIMIT]:
-                lines.append(f"  {self.cache_list.name_of(f)}: {printable(reason)}")
+                lines.append(f"{'':>9}  {self._short(f)}: {printable(reason)}")
         return "\n".join(lines)
+
+    def _short(self, file: CachedFile) -> str:
+        """``…/mnist/model/mnist-8.onnx``: the last two folders are what tells models apart."""
+        parts = printable(file.group).split("/") if file.group else []
+        head = ("…/" if len(parts) > 2 else "") + "/".join(parts[-2:])
+        return f"{head}/{self.cache_list.name_of(file)}" if head else self.cache_list.name_of(file)
 
     def _confirmed(self, plan: cache.DeletePlan, yes: bool | None) -> None:
         if not yes:
