@@ -8,6 +8,7 @@ so a filtered subset is put in order with one linear pass instead of a sort per 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -355,9 +356,10 @@ class ModelTable(ScrollView, can_focus=True):
             return Strip(self._line(labels, widths, [header] * len(COLUMNS), header)).adjust_cell_length(width, header)
         index = int(self.scroll_offset.y) + y - 1
         if not self._rows:
-            if y == 2:
+            lines = textwrap.wrap(clean(self._empty_text), max(10, width - 2))
+            if 0 <= y - 2 < len(lines):
                 style = base + self.get_component_rich_style("model-table--empty")
-                return Strip([Segment(" " + clean(self._empty_text), style)]).adjust_cell_length(width, base)
+                return Strip([Segment(" " + lines[y - 2], style)]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         if index >= len(self._rows):
             return Strip.blank(width, base)
