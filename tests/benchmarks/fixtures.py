@@ -1,0 +1,178 @@
+"""Benchmark fixtures, built once under WORK and reused: a hub tree with a 512 MB real ONNX model and
+eight 64 MB ones, a 10,000-file cache, and synthetic manifests of any size made from the real one."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from .common import MB, REAL_MANIFEST, WORK
+
+HUB_ROOT = WORK / "hub"  # the static server's root
+REPO_PATH = "acme/models/main/"  # the manifest and files live under this prefix
+TENSOR = 4 * MB  # bytes per initializer
+_VERSION = "1"  # bump when the fixture's shape changes
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    name: str
+    rel: str  # model_path in the manifest
+    sha: str
+    size: int
+
+
+def _sha_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(8 * MB):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _weights_model(total: int, seed: int, name: str) -> onnx.ModelProto:
+    """A real model: ``total`` bytes of float initializers, each summed into the output."""
+    rng = np.random.default_rng(seed)
+    count = max(1, total // TENSOR)
+    side = int((TENSOR // 4) ** 0.5)
+    inits = [
+        numpy_helper.from_array(rng.random((side, side), dtype=np.float32), f"w{i}") for i in range(count)
+    ]
+    nodes = [helper.make_node("Sum", ["x"] + [t.name for t in inits], ["y"])]
+    graph = helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [side, side])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [side, side])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="onnxhub-bench")
+    model.ir_version = 7
+    return model
+
+
+def _ensure_model(rel: str, total: int, seed: int, name: str) -> ModelFile:
+    path = HUB_ROOT / REPO_PATH / rel
+    meta = path.with_name(path.name + ".meta.json")
+    if path.exists() and meta.exists():
+        info = json.loads(meta.read_text())
+        if info.get("version") == _VERSION and info.get("size") == path.stat().st_size:
+            return ModelFile(name, rel, info["sha"], info["size"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = _weights_model(total, seed, name)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(model.SerializeToString())
+    del model
+    os.replace(tmp, path)
+    info = {"version": _VERSION, "sha": _sha_file(path), "size": path.stat().st_size}
+    meta.write_text(json.dumps(info))
+    return ModelFile(name, rel, info["sha"], info["size"])
+
+
+def _entry(m: ModelFile) -> dict:
+    return {
+        "model": m.name,
+        "model_path": m.rel,
+        "onnx_version": "1.8",
+        "opset_version": 13,
+        "metadata": {
+            "model_sha": m.sha,
+            "model_bytes": m.size,
+            "tags": ["benchmark"],
+            "io_ports": {
+                "inputs": [{"name": "x", "shape": [1024, 1024], "type": "tensor(float)"}],
+                "outputs": [{"name": "y", "shape": [1024, 1024], "type": "tensor(float)"}],
+            },
+        },
+    }
+
+
+def big_model() -> ModelFile:
+    return _ensure_model("big/model/big-512.onnx", 512 * MB, 512, "Big-512")
+
+
+def queue_models() -> list[ModelFile]:
+    return [_ensure_model(f"queue/model/queue{i}-64.onnx", 64 * MB, 1000 + i, f"Queue-{i}") for i in range(8)]
+
+
+def hub_tree(with_queue: bool = True) -> tuple[Path, list[ModelFile]]:
+    """The server root and the models it serves, with their manifest written at REPO_PATH."""
+    models = [big_model()] + (queue_models() if with_queue else [])
+    manifest = HUB_ROOT / REPO_PATH / "ONNX_HUB_MANIFEST.json"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps([_entry(m) for m in models], indent=1))
+    return HUB_ROOT, models
+
+
+# -- manifests and caches made from the real manifest -------------------------------------------------
+
+
+def real_entries() -> list[dict]:
+    return json.loads(REAL_MANIFEST.read_text())
+
+
+def synthetic_manifest(count: int) -> list[dict]:
+    """``count`` entries: the real ones first, then copies with new names, paths and SHAs."""
+    real = real_entries()
+    out: list[dict] = []
+    i = 0
+    while len(out) < count:
+        base = real[i % len(real)]
+        rnd = i // len(real)
+        if rnd == 0:
+            out.append(base)
+        else:
+            e = copy.deepcopy(base)
+            e["model"] = f"{base['model']}-v{rnd}"
+            head, _, tail = base["model_path"].rpartition("/")
+            e["model_path"] = f"{head}/r{rnd}/{tail}"
+            md = e.get("metadata", {})
+            if md.get("model_sha"):
+                md["model_sha"] = hashlib.sha256(f"{md['model_sha']}{rnd}".encode()).hexdigest()
+            if md.get("model_with_data_path"):
+                h2, _, t2 = md["model_with_data_path"].rpartition("/")
+                md["model_with_data_path"] = f"{h2}/r{rnd}/{t2}"
+            out.append(e)
+        i += 1
+    return out
+
+
+def synthetic_manifest_file(count: int) -> Path:
+    path = WORK / "manifests" / f"manifest-{count}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(synthetic_manifest(count), indent=1))
+        os.replace(tmp, path)
+    return path
+
+
+def cache_tree(files: int = 10_000) -> tuple[Path, Path]:
+    """A cache of ``files`` tiny files laid out as onnx.hub does (``<dirs>/<sha>_<name>``), every one named
+    by a manifest entry, plus a few parts and orphans. Returns (cache dir, manifest path)."""
+    root = WORK / f"cache-{files}"
+    manifest_path = synthetic_manifest_file(files)
+    marker = WORK / f"cache-{files}.complete"
+    if marker.exists():
+        return root, manifest_path
+    entries = json.loads(manifest_path.read_text())
+    for n, e in enumerate(entries[:files]):
+        md = e.get("metadata", {})
+        head, _, tail = e["model_path"].rpartition("/")
+        sha = md.get("model_sha")
+        name = f"{sha}_{tail}" if sha else tail
+        if n % 500 == 7:
+            name += ".part"  # an interrupted download now and then
+        path = root / head / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\0" * (64 + n % 512))
+    marker.write_text("")
+    return root, manifest_path
