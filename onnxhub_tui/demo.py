@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import hashlib
+import importlib.metadata
 import io
 import json
 import os
@@ -75,9 +76,14 @@ def demo_dir() -> Path:
 
 
 def _stamp() -> dict[str, object]:
-    import onnx
+    # The package metadata, not ``import onnx``: checking the stamp on every run should cost nothing.
+    try:
+        version = importlib.metadata.version("onnx")
+    except importlib.metadata.PackageNotFoundError:
+        import onnx
 
-    return {"onnx": onnx.__version__, "format": DEMO_FORMAT}
+        version = onnx.__version__
+    return {"onnx": version, "format": DEMO_FORMAT}
 
 
 def is_current(folder: Path) -> bool:
@@ -276,7 +282,7 @@ class DemoServer:
             self._server = _DemoHTTPServer(folder)
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}/"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="onnxhub-demo", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="onnxhub-demo", daemon=True)
         self._thread.start()
 
     def source(self) -> Source:
