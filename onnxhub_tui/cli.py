@@ -553,7 +553,9 @@ def cmd_cache_rm(args: argparse.Namespace) -> int:
 def cmd_cache_prune(args: argparse.Namespace) -> int:
     with open_hub(args, quiet_offline=True) as hub:
         report = _cache_report(hub, args)
-    return _delete(cache.plan_delete(report, cache.prunable(report)), args, "prune")
+        # Orphans only in the named hub's own folders: other hubs' models share this cache.
+        folders = cache.manifest_folders(hub.manifest().entries) if (args.repo or args.demo) else set()
+    return _delete(cache.plan_delete(report, cache.prunable(report, folders)), args, "prune")
 
 
 def cmd_cache_dir(args: argparse.Namespace) -> int:

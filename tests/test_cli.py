@@ -256,12 +256,16 @@ def test_cache_prune_removes_abandoned_parts_and_with_repo_orphans(env, root):
     part.write_bytes(b"partial")
     stray = folder / ("1" * 64 + "_gone.onnx")
     stray.write_bytes(b"a model the manifest no longer names")
+    other_hub = root / "another" / "hub" / ("2" * 64 + "_theirs.onnx")  # the cache is shared by every hub
+    other_hub.parent.mkdir(parents=True)
+    other_hub.write_bytes(b"a model of another hub")
     dry = run(["cache", "prune", "--dry-run"], env)
     assert dry.returncode == 0 and "Would delete 1 item(s)" in dry.stderr and part.exists()
     assert run(["cache", "prune", "--yes"], env).returncode == 0
     assert not part.exists() and stray.exists()  # orphans need the manifest they are orphans of
     assert run(["cache", "prune", "--yes", "--repo", REPO], env).returncode == 0
     assert not stray.exists() and list(root.rglob("*_mnist-12.onnx"))
+    assert other_hub.exists()
 
 
 def test_cache_dir(env, root, tmp_path):

@@ -372,6 +372,21 @@ def _prune_empty_dirs(directory: Path, root: Path) -> None:
         directory = directory.parent
 
 
-def prunable(report: CacheReport) -> list[CachedFile]:
-    """Partial downloads no process owns, and files no manifest entry names."""
-    return [f for f in report.files if (f.state == "partial" and not f.in_use) or f.state == "orphan"]
+def manifest_folders(entries: Iterable[ModelInfo]) -> set[str]:
+    """The cache folders (``CachedFile.group``) a manifest's files live in."""
+    folders: set[str] = set()
+    for rel in _index(entries):
+        parent = str(PurePosixPath(rel).parent)
+        folders.add("" if parent == "." else parent)
+    return folders
+
+
+def prunable(report: CacheReport, folders: Iterable[str] | None = None) -> list[CachedFile]:
+    """Partial downloads no process owns, and files no manifest entry names. The cache is shared by every
+    hub a user visits, so ``folders`` (see ``manifest_folders``) limits orphans to that hub's own folders."""
+    within = None if folders is None else set(folders)
+    return [
+        f for f in report.files
+        if (f.state == "partial" and not f.in_use)
+        or (f.state == "orphan" and (within is None or f.group in within))
+    ]
