@@ -63,6 +63,18 @@ def state_label(file: CachedFile, result: VerifyResult | None = None) -> tuple[s
     return STATE_LABELS.get(file.state, printable(file.state)), file.state
 
 
+def verify_note(result: VerifyResult) -> str:
+    """One short line: the full hashes do not fit 80 columns, their first 12 digits tell them apart."""
+    if result.ok is True:
+        return "verified: SHA-256 matches"
+    if result.ok is None:
+        return "not verified: no checksum to compare with"
+    expected = result.file.expected_sha
+    if result.actual and expected:
+        return f"MISMATCH: SHA-256 {result.actual[:12]}…, expected {expected[:12]}…"
+    return printable(result.message)
+
+
 def display_name(file: CachedFile) -> str:
     """The file name without onnx.hub's ``<sha256>_`` prefix (the details line shows the full path)."""
     name = file.path.name
@@ -549,7 +561,7 @@ class CacheScreen(Screen):
     def _update_header(self) -> None:
         hub = self._hub()
         root = printable(show_path(hub.cache_dir)) if hub is not None else "?"
-        text = f"Cache {root}"
+        text = f"Cache: {root}"
         if self.report is not None:
             files = len(self.report.files)
             text += f" · {files} file{'s' if files != 1 else ''} · {human_size(self.report.size)}"
@@ -577,7 +589,7 @@ class CacheScreen(Screen):
             if file.is_link:
                 text += " → link (deleting removes the link only)"
             if result is not None:
-                text = f"{printable(result.message)} · {text}" if result.ok is False else f"verified · {text}"
+                text = f"{verify_note(result)} · {text}"
             elif file.in_use:
                 text = f"a running download owns it · {text}"
             detail.update(text)
