@@ -15,7 +15,7 @@ import httpx
 
 from . import http
 from .errors import ManifestError, ModelNotFoundError, NetworkError, OfflineError
-from .paths import check_relative_path
+from .paths import relative_path_problem
 from .sources import Source, file_url_to_path
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -125,10 +125,9 @@ def _sha(value: Any, what: str) -> None:
 
 
 def _safe_path(value: Any, what: str) -> None:
-    try:
-        check_relative_path(value)
-    except ValueError as exc:
-        raise _Skip(f"{what} {exc}") from None
+    problem = relative_path_problem(value)
+    if problem is not None:
+        raise _Skip(f"{what} {problem}")
 
 
 def _validate(raw: Any) -> None:

@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path, PurePosixPath
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def relative_path_problem(value: object) -> str | None:
+    """Why ``value`` is not a safe relative path, or None when it is. Plain string checks (no PurePath
+    objects): a manifest of 50,000 entries checks 100,000 paths, and PurePosixPath made that take seconds."""
+    if not isinstance(value, str) or not value:
+        return "is empty or not a string"
+    if "\x00" in value or "\\" in value:
+        return f"{value[:80]!r} contains a NUL or backslash"
+    if value.startswith("/") or (len(value) > 1 and value[1] == ":"):
+        return f"{value[:80]!r} is absolute"
+    if ".." in value and ".." in value.split("/"):
+        return f"{value[:80]!r} contains '..'"
+    # PurePosixPath(value).parts would drop "" and "." segments: nothing left means no file is named
+    if value.endswith("/") or (not value.strip("/.") and all(p in ("", ".") for p in value.split("/"))):
+        return f"{value[:80]!r} does not name a file"
+    if _CONTROL.search(value):
+        return f"{value[:80]!r} contains control characters"
+    return None
 
 
 def check_relative_path(value: object) -> PurePosixPath:
     """Accept a relative, forward-slash path with no ``..``, drive or NUL; raise ValueError otherwise."""
-    if not isinstance(value, str) or not value:
-        raise ValueError("is empty or not a string")
-    if "\x00" in value or "\\" in value:
-        raise ValueError(f"{value[:80]!r} contains a NUL or backslash")
-    if value.startswith("/") or (len(value) > 1 and value[1] == ":"):
-        raise ValueError(f"{value[:80]!r} is absolute")
-    parts = PurePosixPath(value).parts
-    if any(part == ".." for part in parts):
-        raise ValueError(f"{value[:80]!r} contains '..'")
-    if not parts or value.endswith("/"):
-        raise ValueError(f"{value[:80]!r} does not name a file")
-    if any(ord(ch) < 32 for ch in value):
-        raise ValueError(f"{value[:80]!r} contains control characters")
-    return PurePosixPath(value)
+    problem = relative_path_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return PurePosixPath(value)  # type: ignore[arg-type]
 
 
 def is_within(path: Path, root: Path) -> bool:
