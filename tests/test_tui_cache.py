@@ -392,3 +392,32 @@ async def test_through_hub_app_key_3_and_back(server, tmp_path):
         await pilot.press("3")  # back again: a fresh scan, the deleted file stays gone
         await settle(pilot, app.screen)
         assert "mnist-8.onnx" not in [shown for _g, shown, _s in rows_text(app.screen.cache_list)]
+
+
+async def test_fold_click_and_no_rescan_after_a_modal(server, tmp_path):
+    filled = fill_cache(tmp_path / "cache")
+    app = CacheApp(filled.hub, filled.entries)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        lst = screen.cache_list
+        move_to_group(lst, MNIST_DIR)
+        await pilot.press("enter")
+        shown = [name for g, name, _s in rows_text(lst) if g == MNIST_DIR]
+        assert shown == [None]  # folded: the group row (with its totals) alone
+        assert "4 files" in "\n".join(screen_lines(lst))
+        await pilot.press("space")  # a folded group is selected whole
+        assert len(lst.selected) == 4
+        await pilot.press("up", "right")  # space moved on to the next row
+        assert len([1 for g, _n, _s in rows_text(lst) if g == MNIST_DIR]) == 5
+        lst.set_selection(set())
+        await pilot.pause()
+        row = [name for _g, name, _s in rows_text(lst)].index("notes.txt")
+        await pilot.click(CacheList, offset=(2, row + 1 - int(lst.scroll_offset.y)))  # the [ ] box
+        assert [f.path.name for f in lst.selected_files()] == ["notes.txt"]
+        scans = screen._generation  # noqa: SLF001
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("n")
+        await settle(pilot, screen)
+        assert screen._generation == scans  # noqa: SLF001 - closing the modal did not rescan

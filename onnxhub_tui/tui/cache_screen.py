@@ -22,7 +22,7 @@ from textual.containers import Horizontal
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, ProgressBar, Static
@@ -482,6 +482,7 @@ class CacheScreen(Screen):
         self.last_scan_seconds: float | None = None
         self._generation = 0
         self._verify_worker = None
+        self._stale = False
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -502,9 +503,14 @@ class CacheScreen(Screen):
         self._update_header()
         self.action_rescan()
 
+    def on_screen_suspend(self) -> None:
+        # A modal (confirm, help) on top keeps the scan; another screen may change the cache or the manifest.
+        self._stale = not isinstance(self.app.screen, ModalScreen)
+
     def on_screen_resume(self) -> None:
-        if self.report is not None:  # back from another screen: the manifest or the cache may have changed
+        if self.report is not None and self._stale:
             self.action_rescan()
+        self._stale = False
 
     # -- app state ---------------------------------------------------------------------------------
     def _hub(self):  # noqa: ANN202 - onnxhub_tui.core.client.Hub, kept loose for test apps
