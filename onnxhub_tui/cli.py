@@ -347,7 +347,7 @@ def _confirm_trust(hub: Hub, args: argparse.Namespace) -> None:
         raise UntrustedRepoError(
             f"{spec} is not a trusted repo and this run cannot ask: re-run with --yes (or --trust) if you trust it."
         )
-    _note(f"{spec} is not a trusted repo: its models are code-like files from whoever controls it.")
+    _note(f"{spec} is not a trusted repo: download from it only if you trust whoever controls it.")
     if not _ask("Download from it?"):
         raise UntrustedRepoError(f"Not downloading from {spec}.")
 
