@@ -10,14 +10,14 @@ import os
 import re
 import shutil
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import platformdirs
 
 from .errors import UnsafePathError
-from .hashing import sha256_hex
+from .hashing import sha256_file
 from .manifest import ModelInfo
 from .paths import check_relative_path, is_within
 
@@ -286,12 +286,15 @@ class VerifyResult:
     message: str = ""
 
 
-def verify(file: CachedFile) -> VerifyResult:
+def verify(file: CachedFile, progress: Callable[[int], None] | None = None) -> VerifyResult:
+    """Re-hash ``file`` against the manifest's SHA-256 (or the one in its name).
+
+    ``progress(bytes_done)`` is called every few MB; an exception it raises (e.g. to cancel) propagates."""
     expected = file.expected_sha
     if file.state in ("partial", "extracted") or file.is_link or expected is None:
         return VerifyResult(file, None, message="nothing to verify against")
     try:
-        actual = sha256_hex(file.path)
+        actual = sha256_file(file.path, progress=progress).hexdigest()
     except OSError as exc:
         return VerifyResult(file, False, message=f"cannot read: {exc.strerror or exc}")
     if actual == expected:
