@@ -421,3 +421,31 @@ async def test_fold_click_and_no_rescan_after_a_modal(server, tmp_path):
         await pilot.press("n")
         await settle(pilot, screen)
         assert screen._generation == scans  # noqa: SLF001 - closing the modal did not rescan
+
+
+async def test_verify_shows_progress_and_escape_stops_it(tmp_path):
+    root = tmp_path / "cache"
+    big = root / "validated/big/model" / ("a" * 64 + "_big.onnx")
+    big.parent.mkdir(parents=True)
+    with open(big, "wb") as f:
+        f.truncate(8 * 1024**3)  # sparse: 8 GB to hash, no disk used
+    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        move_to(screen.cache_list, "big.onnx")
+        await pilot.press("v")
+        deadline = time.monotonic() + 10
+        while "Verifying 1/1 big.onnx" not in str(screen.query_one("#cache-status").render()):
+            assert time.monotonic() < deadline, "no progress shown"
+            await pilot.pause(0.02)
+        assert screen.query_one("#cache-progress").has_class("busy")
+        started = time.monotonic()
+        await pilot.press("escape")
+        await settle(pilot, screen)
+        assert time.monotonic() - started < 3.0, "escape did not stop the hashing promptly"
+        notes = [str(n.message) for n in app._notifications]  # noqa: SLF001
+        assert any("(stopped)" in n for n in notes), notes
+        assert not screen.query_one("#cache-progress").has_class("busy")
+        states = {shown: state for _g, shown, state in rows_text(screen.cache_list) if shown}
+        assert states["big.onnx"] == "complete"  # not judged: it was not hashed to the end

@@ -30,6 +30,7 @@ from textual.worker import get_current_worker
 
 from ..core import cache
 from ..core.cache import CachedFile, CacheGroup, CacheReport, VerifyResult
+from ..core.errors import CancelledError
 from ..core.manifest import ModelInfo
 from ..core.text import human_size, printable
 from .fmt import show_path
@@ -436,9 +437,18 @@ class Failed(Message):
 
 
 class VerifyProgress(Message):
-    def __init__(self, done: int, total: int, name: str, result: VerifyResult | None) -> None:
+    """File ``done`` of ``total`` starts (result None) or ends; the bar follows bytes, so one big file
+    among small ones does not look stuck at the last percent."""
+
+    def __init__(self, done: int, total: int, name: str, size: int, done_bytes: int, total_bytes: int,
+                 result: VerifyResult | None) -> None:
         super().__init__()
-        self.done, self.total, self.name, self.result = done, total, name, result
+        self.done, self.total, self.name, self.size, self.result = done, total, name, size, result
+        self.done_bytes, self.total_bytes = done_bytes, total_bytes
+
+    def can_replace(self, message: Message) -> bool:
+        # A progress tick is dropped when a newer one waits behind it; a finished file's result never is.
+        return self.result is None and isinstance(message, VerifyProgress)
 
 
 class VerifyDone(Message):
@@ -461,7 +471,8 @@ class CacheScreen(Screen):
     CacheScreen #cache-detail { height: 1; padding: 0 1; color: $text-muted; }
     CacheScreen #cache-status-bar { height: 1; background: $panel; }
     CacheScreen #cache-status { width: 1fr; height: 1; padding: 0 1; }
-    CacheScreen #cache-progress { width: 32; height: 1; display: none; }
+    CacheScreen #cache-progress { width: auto; height: 1; display: none; padding: 0 1 0 0; }
+    CacheScreen #cache-progress Bar { width: 16; }
     CacheScreen #cache-progress.busy { display: block; }
     """
 
@@ -529,6 +540,7 @@ class CacheScreen(Screen):
             return
         self._generation += 1
         self.cache_list.empty_text = "Scanning the cache…"
+        self.cache_list.refresh()
         self._set_status("Scanning…")
         self._scan(hub, self._entries(), self._generation)
 
@@ -572,7 +584,7 @@ class CacheScreen(Screen):
             files = len(self.report.files)
             text += f" · {files} file{'s' if files != 1 else ''} · {human_size(self.report.size)}"
         entries = self._entries()
-        text += f" · manifest: {len(entries)} entries" if entries else " · no manifest: states from file names"
+        text += f" · manifest: {len(entries)} entries" if entries else " · no manifest"
         self.query_one("#cache-header", Static).update(text)
 
     def on_cache_list_highlighted(self, message: CacheList.Highlighted) -> None:
@@ -745,7 +757,7 @@ class CacheScreen(Screen):
         if not targets:
             return
         self.busy = "verify"
-        self._show_progress(len(targets))
+        self._show_progress(sum(f.size for f in targets))
         self._set_status(f"Verifying 0/{len(targets)}…")
         self._verify_worker = self._verify(targets)
 
@@ -753,26 +765,44 @@ class CacheScreen(Screen):
     def _verify(self, files: list[CachedFile]) -> None:
         worker = get_current_worker()
         results: list[VerifyResult] = []
+        total_bytes = sum(f.size for f in files)
+        done_bytes = 0
         for i, f in enumerate(files):
             if worker.is_cancelled:
                 break
-            self.post_message(VerifyProgress(i, len(files), self.cache_list.name_of(f), None))
+            name = self.cache_list.name_of(f)
+            self.post_message(VerifyProgress(i, len(files), name, f.size, done_bytes, total_bytes, None))
+            last = time.monotonic()
+
+            def tick(n: int, i: int = i, name: str = name, size: int = f.size, base: int = done_bytes) -> None:
+                nonlocal last
+                if worker.is_cancelled:
+                    raise CancelledError("verify stopped")  # unwinds out of the hashing loop
+                now = time.monotonic()
+                if now - last >= 0.1:  # ~10 updates a second, whatever the disk speed
+                    last = now
+                    self.post_message(VerifyProgress(i, len(files), name, size, base + n, total_bytes, None))
+
             try:
-                result = cache.verify(f)
+                result = cache.verify(f, progress=tick)
+            except CancelledError:
+                break
             except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the rest
                 result = VerifyResult(f, False, message=f"cannot verify: {exc}")
             results.append(result)
-            self.post_message(VerifyProgress(i + 1, len(files), self.cache_list.name_of(f), result))
+            done_bytes += f.size
+            self.post_message(VerifyProgress(i + 1, len(files), name, f.size, done_bytes, total_bytes, result))
         self.post_message(VerifyDone(results, worker.is_cancelled))
 
     def on_verify_progress(self, message: VerifyProgress) -> None:
         if self.busy != "verify":
             return
-        self._show_progress(message.total, message.done)
+        self._show_progress(message.total_bytes, message.done_bytes)
         if message.result is not None:
             self.cache_list.set_results({message.result.file.rel: message.result})
         if message.done < message.total:
-            self._set_status(f"Verifying {message.done + 1}/{message.total}: {message.name}")
+            self._set_status(f"Verifying {message.done + 1}/{message.total} {message.name} "
+                             f"{human_size(message.size)} · esc stops")
 
     def on_verify_done(self, message: VerifyDone) -> None:
         self.busy = None
