@@ -20,15 +20,17 @@ import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .core import cache
-from .core.client import Hub
-from .core.download import CancelToken
 from .core.errors import CancelledError, HubError, QueryError, RepoSpecError, UntrustedRepoError
-from .core.manifest import Manifest, ModelInfo, Port
 from .core.text import human_size, printable
+
+if TYPE_CHECKING:  # the core (httpx, the cache) is imported by the commands that use it: usage errors stay fast
+    from .core import cache
+    from .core.client import Hub
+    from .core.download import CancelToken
+    from .core.manifest import Manifest, ModelInfo, Port
 
 PROG = "onnxhub-tui"
 JSON_VERSION = 1  # bump only on an incompatible change to any --json shape (documented in the README)
@@ -178,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 def open_hub(args: argparse.Namespace, quiet_offline: bool = False) -> Iterator[Hub]:
     """The Hub the command works on: ``--demo`` starts the loopback demo server for the command's lifetime.
     ``quiet_offline``: no network unless a repo was named (cache commands only want names for files)."""
+    from .core.client import Hub
     if args.demo:
         if args.repo:
             raise UsageError("--demo and --repo name two different hubs; give one of them")
@@ -353,6 +356,7 @@ def _confirm_trust(hub: Hub, args: argparse.Namespace) -> None:
 
 
 def _needs_download(hub: Hub, entry: ModelInfo, with_data: bool) -> bool:
+    from .core import cache
     path = hub.local_path(entry, with_data)
     if not path.exists():
         return True
@@ -360,6 +364,7 @@ def _needs_download(hub: Hub, entry: ModelInfo, with_data: bool) -> bool:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
+    from .core.download import CancelToken
     from .progress import bar_callback, progress_bars
 
     with open_hub(args) as hub:
@@ -424,6 +429,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 def _cache_report(hub: Hub, args: argparse.Namespace) -> cache.CacheReport:
     """Scan the cache, naming files from the manifest when one is at hand (never fetched unless a repo
     was named). Files count as orphans only against a manifest the user named (--repo or --demo)."""
+    from .core import cache
     named = bool(args.repo or args.demo)
     entries = None
     try:
@@ -489,6 +495,7 @@ def cmd_cache_ls(args: argparse.Namespace) -> int:
 
 
 def _select(report: cache.CacheReport, targets: list[str]) -> list[cache.CachedFile]:
+    from .core import cache
     chosen: list[cache.CachedFile] = []
     for target in targets:
         found = cache.select(report, target)
@@ -500,6 +507,7 @@ def _select(report: cache.CacheReport, targets: list[str]) -> list[cache.CachedF
 
 
 def cmd_cache_verify(args: argparse.Namespace) -> int:
+    from .core import cache
     with open_hub(args, quiet_offline=True) as hub:
         report = _cache_report(hub, args)
     files = _select(report, args.targets) if args.targets else report.files
@@ -520,6 +528,7 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
 
 
 def _delete(plan: cache.DeletePlan, args: argparse.Namespace, what: str) -> int:
+    from .core import cache
     for f, reason in plan.skipped:
         _note(f"keeping {_display(f)}: {reason}")
     if not plan.items:
@@ -545,12 +554,14 @@ def _delete(plan: cache.DeletePlan, args: argparse.Namespace, what: str) -> int:
 
 
 def cmd_cache_rm(args: argparse.Namespace) -> int:
+    from .core import cache
     with open_hub(args, quiet_offline=True) as hub:
         report = _cache_report(hub, args)
     return _delete(cache.plan_delete(report, _select(report, args.targets)), args, "delete")
 
 
 def cmd_cache_prune(args: argparse.Namespace) -> int:
+    from .core import cache
     with open_hub(args, quiet_offline=True) as hub:
         report = _cache_report(hub, args)
         # Orphans only in the named hub's own folders: other hubs' models share this cache.
@@ -559,6 +570,7 @@ def cmd_cache_prune(args: argparse.Namespace) -> int:
 
 
 def cmd_cache_dir(args: argparse.Namespace) -> int:
+    from .core import cache
     print(Path(args.cache_dir).expanduser() if args.cache_dir else cache.default_cache_dir())
     return 0
 
