@@ -144,7 +144,11 @@ def hf_source(owner: str, repo: str, revision: str = "main") -> Source:
 
 
 def http_source(base: str) -> Source:
-    parts = urlsplit(base)
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 - raises on a port that is not a number, which httpx would only hit later
+    except ValueError as exc:  # "http://[": urlsplit's "Invalid IPv6 URL"; "http://h:x/": a bad port
+        raise RepoSpecError(f"Cannot read repo spec {base!r}: {str(exc).rstrip('.')}.") from None
     if not parts.hostname:
         raise RepoSpecError(f"Cannot read repo spec {base!r}: the URL has no host.")
     base = base if base.endswith("/") else base + "/"
@@ -156,10 +160,13 @@ def http_source(base: str) -> Source:
 
 
 def local_source(folder: str | os.PathLike[str]) -> Source:
-    path = Path(folder).expanduser().resolve()
-    if path.name == MANIFEST_NAME:
-        path = path.parent
-    base = "file://" + pathname2url(str(path)).rstrip("/") + "/"
+    try:
+        path = Path(folder).expanduser().resolve()
+        if path.name == MANIFEST_NAME:
+            path = path.parent
+        base = "file://" + pathname2url(str(path)).rstrip("/") + "/"
+    except (RuntimeError, OSError, ValueError) as exc:  # "~nobody", a symlink loop, a name not in UTF-8
+        raise RepoSpecError(f"Cannot read repo spec {os.fspath(folder)!r}: {str(exc).rstrip('.')}.") from None
     location = Location(base, "local folder")
     return Source(
         spec=str(path), kind="local", manifest_url=location.url_for(MANIFEST_NAME), locations=(location,)
@@ -181,7 +188,11 @@ def parse_repo_spec(spec: str | None) -> Source:
     if lowered.startswith(("http://", "https://")):
         return http_source(spec)
     if lowered.startswith("file://"):
-        return local_source(file_url_to_path(spec))
+        try:
+            folder = file_url_to_path(spec)
+        except ValueError as exc:  # "file://[": urlsplit's "Invalid IPv6 URL"
+            raise RepoSpecError(f"Cannot read repo spec {spec!r}: {str(exc).rstrip('.')}.") from None
+        return local_source(folder)
     if lowered.startswith("hf:"):
         owner, repo, revision = _parse_owner_repo(spec[3:], spec)
         return hf_source(owner, repo, revision or "main")
