@@ -103,3 +103,16 @@ def test_formatting_helpers():
     assert human_duration(3 * 3600 + 120) == "3h02m"
     assert one_line("Could not download x; tried 1:\n  http://h/x: HTTP 404\x1b[31m") == \
         "Could not download x; tried 1: http://h/x: HTTP 404"
+
+
+def test_narrowing_queries_are_recognised_and_widening_ones_are_not():
+    from onnxhub_tui.tui.models_screen import narrows
+
+    assert narrows("", "r") and narrows("res", "resnet") and narrows("resnet", "resnet tag:vis")
+    assert narrows("tag:vis", "tag:vision") and narrows("a b", "a bc")
+    assert not narrows(None, "a")
+    assert not narrows("resnet", "resne")  # shorter
+    assert not narrows("tag", "tag:vision")  # a word became a field
+    assert not narrows("a", "a -b") and not narrows("-b", "-bc")  # negation widens as it grows
+    assert not narrows("size:<5", "size:<50") and not narrows("opset:>=1", "opset:>=12")
+    assert not narrows('"a b', '"a bc') and not narrows("a b", "a c b")

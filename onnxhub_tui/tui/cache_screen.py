@@ -283,9 +283,11 @@ class CacheList(ScrollView, can_focus=True):
         index = max(0, min(index, len(self.rows) - 1)) if self.rows else 0
         old = self.cursor
         self.cursor = index
-        self.refresh_line(old - int(self.scroll_offset.y) + 1)
+        # Only the two rows change, unless the view scrolls (which repaints everything anyway).
+        # refresh_line takes virtual lines: row i is line i + 1, under the header.
+        self.refresh_line(old + 1)
+        self.refresh_line(index + 1)
         self._scroll_cursor_into_view()
-        self.refresh()
         here = (self.rows[index].group, self.rows[index].file) if self.rows else None
         if force or here != self._last:
             self._last = here
@@ -467,8 +469,8 @@ class CacheScreen(Screen):
     """Browse the cache on disk; works without a manifest (states then come from file names)."""
 
     DEFAULT_CSS = """
-    CacheScreen #cache-header { height: 1; padding: 0 1; background: $panel; color: $text; }
-    CacheScreen #cache-detail { height: 1; padding: 0 1; color: $text-muted; }
+    CacheScreen #cache-header { height: 1; width: 1fr; padding: 0 1; background: $panel; color: $text; }
+    CacheScreen #cache-detail { height: 1; width: 1fr; padding: 0 1; color: $text-muted; }
     CacheScreen #cache-status-bar { height: 1; background: $panel; }
     CacheScreen #cache-status { width: 1fr; height: 1; padding: 0 1; }
     CacheScreen #cache-progress { width: auto; height: 1; display: none; padding: 0 1 0 0; }
@@ -585,7 +587,7 @@ class CacheScreen(Screen):
             text += f" · {files} file{'s' if files != 1 else ''} · {human_size(self.report.size)}"
         entries = self._entries()
         text += f" · manifest: {len(entries)} entries" if entries else " · no manifest"
-        self.query_one("#cache-header", Static).update(text)
+        self.query_one("#cache-header", Static).update(text, layout=False)
 
     def on_cache_list_highlighted(self, message: CacheList.Highlighted) -> None:
         self._update_detail(message.group, message.file)
@@ -593,14 +595,14 @@ class CacheScreen(Screen):
     def _update_detail(self, group: CacheGroup | None, file: CachedFile | None) -> None:
         detail = self.query_one("#cache-detail", Static)
         if group is None:
-            detail.update("")
+            detail.update("", layout=False)
         elif file is None:
             states: dict[str, int] = {}
             for f in group.files:
                 label = state_label(f, self.cache_list.results.get(f.rel))[0]
                 states[label] = states.get(label, 0) + 1
             summary = ", ".join(f"{n} {label}" for label, n in sorted(states.items()))
-            detail.update(f"{printable(group.name) or '(cache root)'}: {summary}")
+            detail.update(f"{printable(group.name) or '(cache root)'}: {summary}", layout=False)
         else:
             result = self.cache_list.results.get(file.rel)
             text = printable(file.rel)
@@ -610,14 +612,15 @@ class CacheScreen(Screen):
                 text = f"{verify_note(result)} · {text}"
             elif file.in_use:
                 text = f"a running download owns it · {text}"
-            detail.update(text)
+            detail.update(text, layout=False)
 
     def on_cache_list_selection_changed(self, message: CacheList.SelectionChanged) -> None:
         self._update_status()
         self._update_detail(*self.cache_list.current())
 
     def _set_status(self, text: str) -> None:
-        self.query_one("#cache-status", Static).update(text)
+        # One fixed line each: no re-layout of the screen per keystroke (it cost ~50 ms a key).
+        self.query_one("#cache-status", Static).update(text, layout=False)
 
     def _update_status(self) -> None:
         if self.busy == "verify":

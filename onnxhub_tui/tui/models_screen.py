@@ -28,6 +28,28 @@ NARROW = 100  # below this many columns the details go under the table
 SEARCH_HELP = "search: words  tag:vision  opset:>=12  size:<50MB  -exclude"
 
 
+def narrows(old: str | None, new: str) -> bool:
+    """True when every entry matching ``new`` also matches ``old``: words were only lengthened or added.
+
+    Lengthening a plain word or a ``tag:``/``name:``/``path:`` value narrows a substring match; a
+    negated term, a comparison (``opset:``, ``size:``) or a quote can widen it, so those filter afresh."""
+    if old is None or '"' in old or '"' in new:
+        return False
+    before, after = old.split(), new.split()
+    if len(after) < len(before) or (before and after[: len(before) - 1] != before[:-1]):
+        return False
+    changed = after[len(before) - 1:] if before else after
+    if before:
+        last_old, last_new = before[-1], after[len(before) - 1]
+        if not last_new.startswith(last_old) or (":" in last_old) != (":" in last_new):
+            return False  # "tag" -> "tag:vision" turns a word into a field
+    for term in changed:
+        key, sep, _ = term.partition(":")
+        if term.startswith("-") or (sep and key.lower() not in ("tag", "name", "path")):
+            return False
+    return True
+
+
 class SearchInput(Input):
     """The search box: enter, down or escape hand the focus to the table and keep the query."""
 
@@ -52,7 +74,8 @@ class ModelsScreen(Screen):
     def __init__(self) -> None:
         super().__init__(id="models-screen")
         self._summaries: dict[str, ModelSummary | str] = {}
-        self._query_text = ""
+        self._query_text: str | None = None  # the last valid query, None before the first
+        self._results: dict[str, list[ModelInfo]] = {}  # recent queries' rows, for backspace
 
     @property
     def hub_app(self) -> HubApp:
@@ -89,6 +112,9 @@ class ModelsScreen(Screen):
     def set_entries(self, entries: list[ModelInfo]) -> None:
         """A new manifest: show it through the current query."""
         self._summaries.clear()
+        self._query_text = None
+        self._results.clear()
+        self.table.set_rows(entries)  # the table sorts them once; queries filter that order
         self.table.empty_text = "No models match the search." if entries else "The manifest has no models."
         self.apply_query(self.query_one("#search", Input).value)
 
@@ -107,8 +133,18 @@ class ModelsScreen(Screen):
             error.display = True
             return  # keep the rows of the last valid query
         error.display = False
+        rows = self._results.get(text)
+        if rows is None:
+            # typing on narrows the last result; anything else filters every entry (already sorted)
+            base = self.table.rows if narrows(self._query_text, text) else self.table.sorted_entries
+            rows = list(base)
+            for predicate in query.predicates:  # one list pass per term: cheaper than all() per entry
+                rows = [e for e in rows if predicate(e)]
+            if len(self._results) >= 32:
+                self._results.pop(next(iter(self._results)))
+            self._results[text] = rows
         self._query_text = text
-        self.table.set_rows(query.filter(self.hub_app.manifest_entries))
+        self.table.set_rows(rows, presorted=True)
         self.update_status()
 
     def update_status(self) -> None:
@@ -121,7 +157,7 @@ class ModelsScreen(Screen):
         text.append("  manifest ")
         text.append(state, style=style)
         total = len(app.manifest_entries)
-        cached = sum(1 for e in app.manifest_entries if app.cached_state(e) == "complete")
+        cached = app.cached_count
         text.append(f"  {self.table.row_count} shown / {total} total / {cached} cached")
         pending = len(app.queue.pending)
         if pending:
@@ -154,6 +190,7 @@ class ModelsScreen(Screen):
 
     @on(ModelTable.Sorted)
     def _sorted(self, event: ModelTable.Sorted) -> None:
+        self._results.clear()  # cached rows are in the old order
         self.notify(f"Sorted by {event.column}" + (" (descending)" if event.reverse else ""), timeout=1.5)
 
     # -- details --------------------------------------------------------------------------------
