@@ -106,11 +106,13 @@ def load(
     """Download (or take from the cache) a model by name and return it as a ModelProto."""
     with _hub(repo) as hub:
         info = hub.manifest().find(model, opset)
+        # A file downloaded now was hashed and verified as it was written; only a cached one is hashed here.
+        fetched_now = force_reload or not hub.local_path(info).exists()
         path = _fetch(hub, info, repo, with_data=False, force=force_reload, silent=silent)
     if path is None:
         return None
-    proto, digest = load_model(path)
-    if info.model_sha is not None and digest != info.model_sha:
+    proto, digest = load_model(path, digest=not fetched_now)
+    if digest is not None and info.model_sha is not None and digest != info.model_sha:
         raise HubError(
             f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "
             "The model in the hub may have been updated. Use force_reload to download the model from the model hub."

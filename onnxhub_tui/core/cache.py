@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -19,7 +20,7 @@ import platformdirs
 from .errors import UnsafePathError
 from .hashing import sha256_file
 from .manifest import ModelInfo
-from .paths import check_relative_path, is_within
+from .paths import check_relative_path, is_within, relative_path_problem
 
 TOOL_DIR = ".onnxhub-tui"  # our own files inside the cache (manifests, locks); onnx.hub ignores it
 PART = ".part"
@@ -179,14 +180,26 @@ def _index(entries: Iterable[ModelInfo]) -> dict[str, tuple[ModelInfo, str]]:
     index: dict[str, tuple[ModelInfo, str]] = {}
     for entry in entries:
         try:
-            index[str(cached_rel(entry.model_path, entry.model_sha))] = (entry, "model")
+            index[_rel_key(entry.model_path, entry.model_sha)] = (entry, "model")
             if entry.model_with_data_path:
-                archive = cached_rel(entry.model_with_data_path, entry.model_with_data_sha)
-                index[str(archive)] = (entry, "data")
-                index[str(extracted_dir(Path(archive)))] = (entry, "data")
+                archive = _rel_key(entry.model_with_data_path, entry.model_with_data_sha)
+                index[archive] = (entry, "data")
+                name = archive.rpartition("/")[2]
+                folder = name[: -len(TAR_SUFFIX)] if name.endswith(TAR_SUFFIX) else name + ".d"  # extracted_dir
+                index[archive[: len(archive) - len(name)] + folder] = (entry, "data")
         except UnsafePathError:
             continue
     return index
+
+
+def _rel_key(model_path: str, sha: str | None) -> str:
+    """``str(cached_rel(...))`` with string operations: PurePosixPath cost ~0.2 s per 10,000 entries.
+    Paths that are not already normal (``a//b``, ``./a``) take the PurePosixPath way, same result."""
+    if relative_path_problem(model_path) is not None or any(p in ("", ".") for p in model_path.split("/")):
+        return str(cached_rel(model_path, sha))
+    head, _, name = model_path.rpartition("/")
+    name = f"{sha}_{name}" if sha else name
+    return f"{head}/{name}" if head else name
 
 
 def _tree_size(path: Path) -> int:
@@ -201,59 +214,85 @@ def _tree_size(path: Path) -> int:
 
 
 def scan(cache_dir: Path, entries: Iterable[ModelInfo] | None = None) -> CacheReport:
-    """Every cached file with its size, its manifest entry when known, and its state."""
+    """Every cached file with its size, its manifest entry when known, and its state.
+
+    Order: each folder's SHA-named extracted folders, then its files (and links), sorted; then its
+    subfolders, depth first in sorted order. os.scandir and plain strings keep this near ``find``'s
+    speed (10,000 files: ~0.1 s here, against ~3 s with os.walk, Path objects and two lstat calls a file)."""
     root = Path(cache_dir)
     report = CacheReport(root=root, files=[])
     if not root.is_dir():
         return report
     index = _index(entries) if entries is not None else None
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath)
-        rel_dir = here.relative_to(root)
-        if rel_dir == Path("."):
-            dirnames[:] = [d for d in dirnames if d != TOOL_DIR]
-        kept = []
-        for name in sorted(dirnames):
-            path = here / name
-            if path.is_symlink():
-                filenames.append(name)  # listed as a link, never entered
-            elif _SHA_PREFIX.match(name):
-                report.files.append(_classify(path, (rel_dir / name).as_posix(), index, is_dir=True))
-            else:
-                kept.append(name)
-        dirnames[:] = kept
-        for name in sorted(filenames):
-            report.files.append(_classify(here / name, (rel_dir / name).as_posix(), index, is_dir=False))
+    _scan_dir(str(root), "", index, report.files)
     return report
 
 
-def _classify(path: Path, rel: str, index: dict[str, tuple[ModelInfo, str]] | None, is_dir: bool) -> CachedFile:
+def _scan_dir(top: str, rel_dir: str, index: dict[str, tuple[ModelInfo, str]] | None, out: list[CachedFile]) -> None:
     try:
-        st = os.lstat(path)
+        with os.scandir(top) as it:
+            items = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return  # as os.walk: an unreadable folder is skipped
+    prefix = f"{rel_dir}/" if rel_dir else ""
+    descend: list[os.DirEntry[str]] = []
+    files: list[tuple[os.DirEntry[str], bool]] = []  # (entry, listed as a folder)
+    for e in items:
+        try:
+            is_dir = e.is_dir()  # follows links, as os.walk did
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            files.append((e, False))
+        elif not rel_dir and e.name == TOOL_DIR:
+            continue
+        elif e.is_symlink():
+            files.append((e, False))  # listed as a link, never entered
+        elif _SHA_PREFIX.match(e.name):
+            out.append(_classify(Path(e.path), prefix + e.name, index, is_dir=True, entry=e))
+        else:
+            descend.append(e)
+    for e, _ in files:
+        out.append(_classify(Path(e.path), prefix + e.name, index, is_dir=False, entry=e))
+    for e in descend:
+        _scan_dir(e.path, prefix + e.name, index, out)
+
+
+def _classify(
+    path: Path,
+    rel: str,
+    index: dict[str, tuple[ModelInfo, str]] | None,
+    is_dir: bool,
+    entry: os.DirEntry[str] | None = None,
+) -> CachedFile:
+    try:
+        st = entry.stat(follow_symlinks=False) if entry is not None else os.lstat(path)
     except OSError:
         return CachedFile(path, rel, 0, "orphan")
-    is_link = path.is_symlink()
+    is_link = stat.S_ISLNK(st.st_mode)
     size = _tree_size(path) if is_dir else st.st_size
     name = path.name
     final_rel = rel
     state = "complete"
     in_use = False
-    if name.endswith(PART) or _PRIVATE_PART.match(name):
+    private = _PRIVATE_PART.match(name) if PART in name else None
+    if name.endswith(PART) or private:
         state = "partial"
-        final_name = name[: -len(PART)] if name.endswith(PART) else _PRIVATE_PART.match(name)["final"]
-        final_rel = str(PurePosixPath(rel).with_name(final_name))
-        in_use = _PRIVATE_PART.match(name) is not None and part_owner_alive(path)
+        final_name = name[: -len(PART)] if name.endswith(PART) else private["final"]  # type: ignore[index]
+        head = rel.rpartition("/")[0]
+        final_rel = f"{head}/{final_name}" if head else final_name
+        in_use = private is not None and part_owner_alive(path)
     elif is_dir:
         state = "extracted"
     hit = index.get(final_rel) if index is not None else None
-    entry, kind = hit if hit else (None, "data" if name.endswith(TAR_SUFFIX) or is_dir else "model")
+    entry_, kind = hit if hit else (None, "data" if name.endswith(TAR_SUFFIX) or is_dir else "model")
     if is_link:
         state = "orphan"
     elif index is not None and hit is None and state != "partial":
         state = "orphan"
     elif index is None and state == "complete" and not _SHA_PREFIX.match(name):
         state = "unknown"
-    return CachedFile(path, rel, size, state, entry, kind, in_use, is_link)
+    return CachedFile(path, rel, size, state, entry_, kind, in_use, is_link)
 
 
 # -- selection, verify, delete ----------------------------------------------------------------------

@@ -81,7 +81,7 @@ def ensure_onnx120() -> str | None:
 
 def run(quick: bool = False) -> Section:
     runs = 3 if quick else 5
-    root, models = fixtures.hub_tree(with_queue=False)
+    root, models = fixtures.hub_tree()
     big = models[0]
     size_mb = big.size / MB
     section = Section(
