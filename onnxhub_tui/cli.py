@@ -679,6 +679,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, default in (("repo", None), ("demo", False), ("offline", False), ("yes", False)):
         if not hasattr(args, name):
             setattr(args, name, default)
+    for stream in (sys.stdout, sys.stderr):  # a model name the terminal's encoding lacks must not crash us
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
     if args.debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
     try:

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 import platformdirs
 
 from .core.build import build_manifest, write_manifest
+from .core.errors import HubError
 from .core.paths import is_within
 from .core.sources import MANIFEST_NAME, Source, http_source
 
@@ -137,13 +138,27 @@ def ensure_demo_hub(folder: Path | None = None, say: Callable[[str], None] | Non
         return folder
     if say:
         say(f"Building the demo hub from the models inside onnx (first run only) in {folder}")
+    try:
+        _build(folder)
+    except OSError as exc:
+        raise HubError(
+            f"Cannot build the demo hub in {folder}: {exc.strerror or exc}. "
+            "Set ONNXHUB_DEMO_DIR to a writable folder."
+        ) from None
+    return folder
+
+
+def _build(folder: Path) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f"{folder.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
         if _populate(tmp) == 0:
-            raise RuntimeError(f"the installed onnx has no backend test models under {onnx_test_data()}")
+            raise HubError(
+                f"The installed onnx has no backend test models under {onnx_test_data()}, and the demo is "
+                "built from them: reinstall onnx from its official wheel, or use --repo."
+            )
         result = build_manifest(tmp)
         for entry in result.entries:  # every path starts with demo/: as a tag it would say nothing
             entry["metadata"]["tags"] = [t for t in entry["metadata"]["tags"] if t != ROOT]
@@ -160,7 +175,6 @@ def ensure_demo_hub(folder: Path | None = None, say: Callable[[str], None] | Non
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return folder
 
 
 # -- serving on loopback ----------------------------------------------------------------------------
