@@ -327,8 +327,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             rows.append((key, json.dumps(entry.metadata[key], ensure_ascii=True)))
         rows.append(("cached", str(local) if local else (hub.cache_state(entry) or "no")))
         print(f"{printable(entry.model)}  (opset {entry.opset}, {printable(hub.source.spec)})")
-        for key, value in rows:
-            print(f"  {key:<13} {printable(value, limit=max(_width() - 16, 20))}")
+        for key, value in rows:  # values are never cut: a path or a hash is only useful whole
+            print(f"  {key:<13} {printable(value)}")
         if entry.io_ports is None:
             print("\nio ports: not listed in the manifest")
         else:

@@ -303,3 +303,19 @@ def test_offline_uses_the_cached_manifest(env, server):
     fresh_cache = dict(env, ONNX_HOME=env["ONNX_HOME"] + "-empty")
     result = run(["list", "--repo", REPO, "--offline"], fresh_cache)
     assert result.returncode == 1 and "Offline mode is on" in result.stderr
+
+
+def test_the_real_zoo_manifest_lists_and_checks_cleanly(real_manifest, tmp_path, cache_dir):
+    folder = tmp_path / "zoo"
+    folder.mkdir()
+    (folder / "ONNX_HUB_MANIFEST.json").write_bytes(real_manifest.read_bytes())
+    env = subprocess_env(None, cache_dir, COLUMNS="80")
+    listed = run(["list", "--repo", str(folder)], env)
+    assert listed.returncode == 0, listed.stderr
+    rows = listed.stdout.splitlines()[1:]
+    assert len(rows) == 184 and max(len(line) for line in rows) <= 80
+    info = run(["info", "alexnet", "--repo", str(folder)], env)
+    assert "validated/vision/classification/alexnet/model/bvlcalexnet-12.onnx" in info.stdout  # never cut
+    assert "extra ports: features" in info.stdout
+    checked = run(["manifest", "check", str(folder)], env)
+    assert checked.returncode == 0 and "184 entries" in checked.stdout
