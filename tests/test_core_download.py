@@ -354,3 +354,14 @@ def test_cancel_keeps_the_part_and_the_next_run_resumes(server, hub, blob):
 def test_errors_are_hub_errors_and_assertion_errors():
     for kind in (DownloadError, HashMismatchError, LfsPointerError, CancelledError):
         assert issubclass(kind, HubError) and issubclass(kind, AssertionError)
+
+
+def test_a_complete_but_smaller_file_fails_fast_and_names_what_came_back(server, hub, blob):
+    server.add_fault(BLOB, Fault("html", times=-1))  # a sign-in page served with 200 instead of the model
+    started = time.monotonic()
+    with pytest.raises(HashMismatchError, match=r"served a 45-byte file where the manifest says 3,145,728 bytes.*"
+                                                r"Sign in to continue"):
+        hub.download(entry(hub))
+    assert time.monotonic() - started < 2
+    assert len(server.hits_for(BLOB)) == 1  # not retried: every byte the server announced arrived
+    assert_nothing_cached(hub)

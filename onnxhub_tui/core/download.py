@@ -280,13 +280,41 @@ def _transfer_once(
         total = size
         if total is None and response.headers.get("content-length", "").isdigit():
             total = state.done + int(response.headers["content-length"])
+        whole = _declared_size(response, state.done)
         _write_body(response, state, size, total, progress, cancel)
     if state.done <= 1024 and _is_lfs_pointer(state.path):
         state.reset()
         raise _LocationFailed("served a Git LFS pointer instead of the model", LfsPointerError)
+    if size is not None and whole is not None and state.done == whole < size:
+        # Every byte the server announced arrived: this is a different, smaller file (an HTML error page
+        # served with 200, an old version), not a dropped connection. Retrying would fetch it again.
+        head = _head_text(state.path) if whole <= 4096 else ""
+        state.reset()
+        raise _LocationFailed(
+            f"served a {whole:,}-byte file where the manifest says {size:,} bytes" + (f": {head!r}" if head else ""),
+            HashMismatchError,
+        )
     if size is not None and state.done < size:
         return _Retry(f"body ended at {state.done:,} of {size:,} bytes")
     return None
+
+
+def _declared_size(response: object, offset: int) -> int | None:
+    """The whole file's size by the server's own headers: Content-Range's total on a 206, else the offset
+    plus Content-Length (a body that ends short of it is a dropped connection, which httpx raises on)."""
+    headers = getattr(response, "headers", {})
+    match = _CONTENT_RANGE.match(headers.get("content-range", "").strip())
+    if getattr(response, "status_code", 0) == 206:
+        return int(match[3]) if match and match[3] != "*" else None
+    length = headers.get("content-length", "")
+    return offset + int(length) if length.isdigit() else None
+
+
+def _head_text(path: Path) -> str:
+    """The start of a small wrong body, printable, for the error message."""
+    with open(path, "rb") as f:
+        text = f.read(200).decode("utf-8", "replace")
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:80]
 
 
 class _Throttle:
