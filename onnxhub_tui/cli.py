@@ -661,11 +661,19 @@ def _command(args: argparse.Namespace) -> Any:
     return COMMANDS[args.command]
 
 
+_TAKES_VALUE = {"--repo", "--cache-dir", "--jobs"}
+
+
 def _negated_terms_last(argv: list[str]) -> list[str]:
     """``list -tag:text`` is a negated query term, not an option: move such words after ``--``."""
-    if "list" not in argv or "--" in argv:
+    if "--" in argv:
         return argv
-    at = argv.index("list") + 1
+    at = 0
+    while at < len(argv) and argv[at].startswith("-"):  # skip the options before the command
+        at += 2 if argv[at] in _TAKES_VALUE else 1
+    if at >= len(argv) or argv[at] != "list":
+        return argv
+    at += 1
     terms = [a for a in argv[at:] if len(a) > 1 and a[0] == "-" and a[1] != "-" and a != "-h"]
     if not terms:
         return argv
