@@ -1,0 +1,140 @@
+"""The cache: onnx.hub's location and layout, scan states grouped by folder, verify, delete plans."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from onnxhub_tui.core import cache
+from onnxhub_tui.core.client import Hub
+from onnxhub_tui.core.errors import DownloadError, UnsafePathError
+from tests.support.hubserver import Fault
+from tests.support.reliability import cache_files, part_files, sha256
+
+REPO = "acme/models:main"
+
+
+def test_default_location_follows_onnx_hub(monkeypatch, tmp_path):
+    monkeypatch.setenv("ONNX_HOME", str(tmp_path / "onnx-home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.default_cache_dir() == tmp_path / "onnx-home" / "hub"
+    monkeypatch.delenv("ONNX_HOME")
+    assert cache.default_cache_dir() == tmp_path / "xdg" / "onnx" / "hub"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.default_cache_dir() == tmp_path / "home" / ".cache" / "onnx" / "hub"
+
+
+def test_layout_is_onnx_hubs(tmp_path):
+    sha = "ab" * 32
+    assert cache.cached_rel("validated/vision/m/model/m-7.onnx", sha).as_posix() == f"validated/vision/m/model/{sha}_m-7.onnx"
+    assert cache.cached_rel("top.onnx", None).as_posix() == "top.onnx"
+    archive = cache.cached_path(tmp_path, "a/m-7.tar.gz", sha)
+    assert cache.extracted_dir(archive) == tmp_path / "a" / f"{sha}_m-7"
+    for bad in ("/abs.onnx", "../x.onnx", "a/../../x.onnx", "a\\b.onnx", ""):
+        with pytest.raises(UnsafePathError):
+            cache.cached_path(tmp_path, bad, sha)
+
+
+@pytest.fixture
+def filled(server, cache_dir, hub_tree):
+    """A cache with two complete models, an extracted archive, a resumable part, and an orphan."""
+    with Hub(REPO, cache_dir) as hub:
+        manifest = hub.manifest()
+        m7, m8 = manifest.find("MNIST", 7), manifest.find("MNIST", 8)
+        hub.download(m7)
+        hub.download(m8, with_data=True)
+        squeeze = manifest.find("SqueezeNet")
+        part = hub.local_path(squeeze)
+        part.parent.mkdir(parents=True)
+        part.with_name(part.name + ".part").write_bytes(b"x" * 100)
+        orphan = cache_dir / "validated/vision/classification/mnist/model" / ("0" * 64 + "_old.onnx")
+        orphan.write_bytes(b"old")
+        yield hub, manifest
+
+
+def test_scan_states_sizes_and_groups(filled, cache_dir):
+    hub, manifest = filled
+    report = hub.scan_cache(manifest.entries)
+    states = {f.rel.rsplit("/", 1)[-1].split("_", 1)[-1]: (f.state, f.kind) for f in report.files}
+    assert states["mnist-7.onnx"] == ("complete", "model")
+    assert states["mnist-8.tar.gz"] == ("complete", "data")
+    assert states["mnist-8"] == ("extracted", "data")
+    assert states["squeezenet-9.onnx.part"] == ("partial", "model")
+    assert states["old.onnx"] == ("orphan", "model")
+    by_name = {f.path.name: f for f in report.files}
+    m7 = manifest.find("MNIST", 7)
+    assert by_name[f"{m7.model_sha}_mnist-7.onnx"].entry is m7
+    assert by_name[f"{m7.model_sha}_mnist-7.onnx"].size == m7.model_bytes
+    assert [g.name for g in report.groups] == ["validated/vision/classification/mnist/model",
+                                               "validated/vision/classification/squeezenet/model"]
+    assert report.size == sum(f.size for f in report.files) == sum(g.size for g in report.groups)
+    assert {f.state for f in cache.prunable(report)} == {"partial", "orphan"}
+
+
+def test_verify_rehashes(filled):
+    hub, manifest = filled
+    report = hub.scan_cache(manifest.entries)
+    m7 = next(f for f in report.files if f.path.name.endswith("_mnist-7.onnx"))
+    assert cache.verify(m7).ok is True
+    m7.path.write_bytes(m7.path.read_bytes()[:-1] + b"\x00")
+    result = cache.verify(m7)
+    assert result.ok is False and m7.entry.model_sha in result.message
+    part = next(f for f in report.files if f.state == "partial")
+    assert cache.verify(part).ok is None
+
+
+def test_delete_plan_then_execute(filled, cache_dir):
+    hub, manifest = filled
+    report = hub.scan_cache(manifest.entries)
+    chosen = cache.select(report, "MNIST")
+    assert {f.path.name.split("_", 1)[1] for f in chosen} == {"mnist-7.onnx", "mnist-8.tar.gz", "mnist-8"}
+    plan = cache.plan_delete(report, chosen)
+    assert plan.size == sum(f.size for f in chosen) > 0
+    result = cache.execute(plan)
+    assert result.errors == [] and result.freed == plan.size
+    left = {p.name.split("_", 1)[-1] for p in cache_files(cache_dir)}
+    assert left == {"squeezenet-9.onnx.part", "old.onnx"}
+
+
+def test_force_reload_that_fails_keeps_the_good_file(server, cache_dir):
+    with Hub(REPO, cache_dir) as hub:
+        info = hub.manifest().find("MNIST", 8)
+        path = hub.download(info)
+        server.add_fault("mnist-8.onnx", Fault("wrong_bytes", times=-1))
+        with pytest.raises(DownloadError):
+            hub.download(info, force=True)
+    assert sha256(path) == info.model_sha  # the verified copy was never replaced by unverified bytes
+    assert part_files(cache_dir) == []
+
+
+def test_two_jobs_in_one_process_share_one_download(server, cache_dir):
+    gate = threading.Event()
+    server.add_fault("squeezenet-9.onnx", Fault("hold", gate=gate))
+    results: list[Path | BaseException] = []
+    with Hub(REPO, cache_dir) as hub:
+        info = hub.manifest().find("SqueezeNet")
+
+        def job():
+            try:
+                results.append(hub.download(info))
+            except BaseException as exc:  # noqa: BLE001
+                results.append(exc)
+
+        threads = [threading.Thread(target=job) for _ in range(3)]
+        for t in threads:
+            t.start()
+        while not server.hits_for("squeezenet-9.onnx"):
+            threading.Event().wait(0.01)
+        threading.Event().wait(0.2)  # the other two are waiting on the lock now
+        gate.set()
+        for t in threads:
+            t.join(30)
+    assert len(results) == 3 and all(isinstance(r, Path) for r in results), results
+    assert len({str(r) for r in results}) == 1
+    assert len(server.hits_for("squeezenet-9.onnx")) == 1
+    assert sha256(results[0]) == info.model_sha
+    assert os.listdir(results[0].parent) == [results[0].name]
