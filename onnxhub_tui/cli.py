@@ -426,29 +426,27 @@ def cmd_download(args: argparse.Namespace) -> int:
 # -- cache ------------------------------------------------------------------------------------------
 
 
-def _cache_report(hub: Hub, args: argparse.Namespace) -> cache.CacheReport:
+def _cache_report(hub: Hub, args: argparse.Namespace) -> tuple[cache.CacheReport, set[str]]:
     """Scan the cache, naming files from the manifest when one is at hand (never fetched unless a repo
-    was named). Files count as orphans only against a manifest the user named (--repo or --demo)."""
+    was named). Returns the report and the folders of the named hub: only there is a file the manifest
+    does not name an orphan, since every hub a user visits shares this cache."""
     from .core import cache
+
     named = bool(args.repo or args.demo)
-    entries = None
     try:
         entries = hub.manifest().entries
     except HubError as exc:
         if named:
             raise
         log.debug("cache: no manifest for names (%s)", exc)
-    if entries is not None and not named:
-        return _without_orphans(hub, entries)
-    return hub.scan_cache(entries)
-
-
-def _without_orphans(hub: Hub, entries: list[ModelInfo]) -> cache.CacheReport:
-    """Names from ``entries`` but no "orphan" verdicts: the cache is shared by every hub a user visits."""
+        return hub.scan_cache(None), set()
+    folders = cache.manifest_folders(entries) if named else set()
     report = hub.scan_cache(entries)
-    plain = {f.rel: f for f in hub.scan_cache(None).files}
-    report.files = [f if f.state != "orphan" or f.is_link else plain.get(f.rel, f) for f in report.files]
-    return report
+    if any(f.state == "orphan" and not f.is_link and f.group not in folders for f in report.files):
+        plain = {f.rel: f for f in hub.scan_cache(None).files}  # another hub's file: no verdict
+        report.files = [plain.get(f.rel, f) if f.state == "orphan" and not f.is_link and f.group not in folders
+                        else f for f in report.files]
+    return report, folders
 
 
 def _short_name(name: str) -> str:
@@ -473,7 +471,7 @@ def _file_json(f: cache.CachedFile) -> dict[str, Any]:
 
 def cmd_cache_ls(args: argparse.Namespace) -> int:
     with open_hub(args, quiet_offline=True) as hub:
-        report = _cache_report(hub, args)
+        report, _folders = _cache_report(hub, args)
     if args.json:
         _json({"schema": "onnxhub-tui/cache-ls", "version": JSON_VERSION, "root": str(report.root),
                "bytes": report.size, "count": len(report.files), "warnings": report.warnings,
@@ -509,7 +507,7 @@ def _select(report: cache.CacheReport, targets: list[str]) -> list[cache.CachedF
 def cmd_cache_verify(args: argparse.Namespace) -> int:
     from .core import cache
     with open_hub(args, quiet_offline=True) as hub:
-        report = _cache_report(hub, args)
+        report, _folders = _cache_report(hub, args)
     files = _select(report, args.targets) if args.targets else report.files
     bad = checked = 0
     for f in files:
@@ -556,16 +554,14 @@ def _delete(plan: cache.DeletePlan, args: argparse.Namespace, what: str) -> int:
 def cmd_cache_rm(args: argparse.Namespace) -> int:
     from .core import cache
     with open_hub(args, quiet_offline=True) as hub:
-        report = _cache_report(hub, args)
+        report, _folders = _cache_report(hub, args)
     return _delete(cache.plan_delete(report, _select(report, args.targets)), args, "delete")
 
 
 def cmd_cache_prune(args: argparse.Namespace) -> int:
     from .core import cache
     with open_hub(args, quiet_offline=True) as hub:
-        report = _cache_report(hub, args)
-        # Orphans only in the named hub's own folders: other hubs' models share this cache.
-        folders = cache.manifest_folders(hub.manifest().entries) if (args.repo or args.demo) else set()
+        report, folders = _cache_report(hub, args)
     return _delete(cache.plan_delete(report, cache.prunable(report, folders)), args, "prune")
 
 

@@ -263,6 +263,9 @@ def test_cache_prune_removes_abandoned_parts_and_with_repo_orphans(env, root):
     assert dry.returncode == 0 and "Would delete 1 item(s)" in dry.stderr and part.exists()
     assert run(["cache", "prune", "--yes"], env).returncode == 0
     assert not part.exists() and stray.exists()  # orphans need the manifest they are orphans of
+    states = {Path(f["path"]).name: f["state"] for f in
+              json.loads(run(["cache", "ls", "--json", "--repo", REPO], env).stdout)["files"]}
+    assert states[stray.name] == "orphan" and states[other_hub.name] == "complete"
     assert run(["cache", "prune", "--yes", "--repo", REPO], env).returncode == 0
     assert not stray.exists() and list(root.rglob("*_mnist-12.onnx"))
     assert other_hub.exists()
