@@ -319,19 +319,26 @@ async def test_works_with_no_manifest(server, tmp_path):
         assert states["mnist-8.onnx"] == "verified"  # against the sha in its name
 
 
-async def test_file_names_are_shown_literally(tmp_path):
+async def test_file_and_manifest_names_are_shown_literally(tmp_path):
     root = tmp_path / "cache"
     (root / "evil").mkdir(parents=True)
     (root / "evil" / "[red]boom\x1b[31m\x07.onnx").write_bytes(b"1234")
-    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [])
+    (root / "evil" / "plain.onnx").write_bytes(b"5678")
+    hostile = ModelInfo({"model": "[b]Evil\x1b]0;pwned\x07[/b]", "model_path": "evil/plain.onnx",
+                         "opset_version": 13, "metadata": {}})
+    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [hostile])
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         text = "\n".join(screen_lines(screen.cache_list))
         assert "[red]boom.onnx" in text and "\x1b" not in text and "\x07" not in text
+        assert "[b]Evil[/b] · opse" in text, text  # markup shown as typed, the OSC title sequence gone
         move_to(screen.cache_list, "[red]boom.onnx")
         await pilot.pause()
         assert "evil/[red]boom.onnx" in str(screen.query_one("#cache-detail").render())
+        await pilot.press("x")
+        await pilot.pause()
+        assert "evil/[red]boom.onnx" in str(app.screen.query_one("#confirm-body").render())
 
 
 async def test_ten_thousand_files_paint_fast(tmp_path):
