@@ -176,3 +176,17 @@ def cache_tree(files: int = 10_000) -> tuple[Path, Path]:
         path.write_bytes(b"\0" * (64 + n % 512))
     marker.write_text("")
     return root, manifest_path
+
+
+def tui_repo() -> tuple[str, list[ModelFile]]:
+    """A repo path on the server (relative to HUB_ROOT) whose manifest is the real 184 entries plus the
+    eight 64 MB queue models (their files shared with REPO_PATH through a link)."""
+    queue = queue_models()
+    rel = "acme/tui/main/"
+    folder = HUB_ROOT / rel
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "queue"
+    if not link.exists():
+        link.symlink_to(HUB_ROOT / REPO_PATH / "queue")
+    (folder / "ONNX_HUB_MANIFEST.json").write_text(json.dumps(real_entries() + [_entry(m) for m in queue], indent=1))
+    return rel, queue
