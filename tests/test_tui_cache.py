@@ -77,7 +77,8 @@ def fill_cache(cache_dir: Path, outside: Path | None = None, running_part: bool 
         target.write_bytes(b"keep me" * 10)
         files["link"] = cache_dir / "links" / "precious.onnx"
         files["link"].parent.mkdir(parents=True)
-        files["link"].symlink_to(target)
+        # relative, so its size (the length of the target path) is the same on every machine
+        files["link"].symlink_to(os.path.relpath(target, files["link"].parent))
     return Cache(hub, entries, cache_dir, files)
 
 

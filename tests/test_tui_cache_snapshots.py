@@ -41,3 +41,12 @@ def test_cache_screen_120x40_verified(cache_app, snap_compare):
         await pilot.pause()
 
     assert snap_compare(cache_app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_cache_screen_80x24_delete_confirmation(cache_app, snap_compare):
+    async def run_before(pilot) -> None:
+        await settle(pilot, pilot.app.screen)
+        await pilot.press("p", "x")
+        await pilot.pause()
+
+    assert snap_compare(cache_app, terminal_size=(80, 24), run_before=run_before)
