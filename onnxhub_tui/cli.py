@@ -357,16 +357,65 @@ def _confirm_trust(hub: Hub, args: argparse.Namespace) -> None:
 
 def _needs_download(hub: Hub, entry: ModelInfo, with_data: bool) -> bool:
     from .core import cache
+
     path = hub.local_path(entry, with_data)
     if not path.exists():
         return True
     return with_data and not cache.extracted_dir(path).is_dir()
 
 
-def cmd_download(args: argparse.Namespace) -> int:
-    from .core.download import CancelToken
-    from .progress import bar_callback, progress_bars
+def _fetch(hub: Hub, entry: ModelInfo, args: argparse.Namespace, bars: Any, token: CancelToken,
+           lock: threading.Lock) -> Path:
+    """One download job (runs in a worker thread)."""
+    from .progress import bar_callback
 
+    label = f"{entry.model} (opset {entry.opset})"
+    fresh = args.force or _needs_download(hub, entry, args.with_data)
+    started = time.monotonic()
+    path = hub.download(entry, args.with_data, args.force, progress=bar_callback(bars, printable(label)), cancel=token)
+    if bars is None:  # one plain line per file when stderr is not a terminal
+        size = entry.model_with_data_bytes if args.with_data else entry.model_bytes
+        verb = f"downloaded {human_size(size)} in {time.monotonic() - started:.1f}s" if fresh else "already cached"
+        with lock:
+            _note(f"{label}: {verb}")
+    return path
+
+
+def _download_all(hub: Hub, entries: list[ModelInfo], args: argparse.Namespace) -> int:
+    """Up to ``--jobs`` downloads at once; paths printed in the order given; Ctrl-C cancels them all
+    (each keeps its ``.part`` file for a resume). Returns how many failed."""
+    from .core.download import CancelToken
+    from .progress import progress_bars
+
+    tokens = [CancelToken() for _ in entries]
+    lock = threading.Lock()
+    failed = 0
+    with progress_bars() as bars:
+        executor = ThreadPoolExecutor(max_workers=min(args.jobs, len(entries)), thread_name_prefix="download")
+        futures = [executor.submit(_fetch, hub, e, args, bars, t, lock) for e, t in zip(entries, tokens)]
+        try:
+            for entry, future in zip(entries, futures):
+                try:
+                    path = future.result()
+                except CancelledError:
+                    raise KeyboardInterrupt from None
+                except HubError as exc:
+                    failed += 1
+                    if args.debug:
+                        traceback.print_exception(exc)
+                    _err(f"{entry.model} (opset {entry.opset}): {exc}")
+                    continue
+                print(path, flush=True)
+        except KeyboardInterrupt:
+            for token in tokens:
+                token.cancel()
+            executor.shutdown(wait=True, cancel_futures=True)
+            raise
+        executor.shutdown(wait=True)
+    return failed
+
+
+def cmd_download(args: argparse.Namespace) -> int:
     with open_hub(args) as hub:
         manifest = _manifest(hub, warn_skipped=False)
         entries: list[ModelInfo] = []
@@ -378,45 +427,7 @@ def cmd_download(args: argparse.Namespace) -> int:
                 entries.append(entry)
         if args.force or any(_needs_download(hub, e, args.with_data) for e in entries):
             _confirm_trust(hub, args)
-        tokens = [CancelToken() for _ in entries]
-        lock = threading.Lock()
-
-        with progress_bars() as bars:
-            def job(entry: ModelInfo, token: CancelToken) -> Path:
-                label = f"{entry.model} (opset {entry.opset})"
-                fresh = args.force or _needs_download(hub, entry, args.with_data)
-                started = time.monotonic()
-                path = hub.download(entry, args.with_data, args.force,
-                                    progress=bar_callback(bars, printable(label)), cancel=token)
-                if bars is None:  # one plain line per file when stderr is not a terminal
-                    size = entry.model_with_data_bytes if args.with_data else entry.model_bytes
-                    verb = f"downloaded {human_size(size)} in {time.monotonic() - started:.1f}s" if fresh else "already cached"
-                    with lock:
-                        _note(f"{label}: {verb}")
-                return path
-
-            executor = ThreadPoolExecutor(max_workers=min(args.jobs, len(entries)), thread_name_prefix="download")
-            futures = [executor.submit(job, e, t) for e, t in zip(entries, tokens)]
-            failed = 0
-            try:
-                for entry, future in zip(entries, futures):
-                    try:
-                        path = future.result()
-                    except HubError as exc:
-                        if isinstance(exc, CancelledError):
-                            raise KeyboardInterrupt from None
-                        failed += 1
-                        if args.debug:
-                            traceback.print_exception(exc)
-                        _err(f"{entry.model} (opset {entry.opset}): {exc}")
-                        continue
-                    print(path, flush=True)
-            except KeyboardInterrupt:
-                for token in tokens:
-                    token.cancel()
-                executor.shutdown(wait=True, cancel_futures=True)
-                raise
-            executor.shutdown(wait=True)
+        failed = _download_all(hub, entries, args)
     if failed:
         _err(f"{failed} of {len(entries)} download(s) failed.")
         return 1
@@ -494,6 +505,7 @@ def cmd_cache_ls(args: argparse.Namespace) -> int:
 
 def _select(report: cache.CacheReport, targets: list[str]) -> list[cache.CachedFile]:
     from .core import cache
+
     chosen: list[cache.CachedFile] = []
     for target in targets:
         found = cache.select(report, target)
@@ -506,6 +518,7 @@ def _select(report: cache.CacheReport, targets: list[str]) -> list[cache.CachedF
 
 def cmd_cache_verify(args: argparse.Namespace) -> int:
     from .core import cache
+
     with open_hub(args, quiet_offline=True) as hub:
         report, _folders = _cache_report(hub, args)
     files = _select(report, args.targets) if args.targets else report.files
@@ -527,6 +540,7 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
 
 def _delete(plan: cache.DeletePlan, args: argparse.Namespace, what: str) -> int:
     from .core import cache
+
     for f, reason in plan.skipped:
         _note(f"keeping {_display(f)}: {reason}")
     if not plan.items:
@@ -553,6 +567,7 @@ def _delete(plan: cache.DeletePlan, args: argparse.Namespace, what: str) -> int:
 
 def cmd_cache_rm(args: argparse.Namespace) -> int:
     from .core import cache
+
     with open_hub(args, quiet_offline=True) as hub:
         report, _folders = _cache_report(hub, args)
     return _delete(cache.plan_delete(report, _select(report, args.targets)), args, "delete")
@@ -560,6 +575,7 @@ def cmd_cache_rm(args: argparse.Namespace) -> int:
 
 def cmd_cache_prune(args: argparse.Namespace) -> int:
     from .core import cache
+
     with open_hub(args, quiet_offline=True) as hub:
         report, folders = _cache_report(hub, args)
     return _delete(cache.plan_delete(report, cache.prunable(report, folders)), args, "prune")
@@ -567,6 +583,7 @@ def cmd_cache_prune(args: argparse.Namespace) -> int:
 
 def cmd_cache_dir(args: argparse.Namespace) -> int:
     from .core import cache
+
     print(Path(args.cache_dir).expanduser() if args.cache_dir else cache.default_cache_dir())
     return 0
 
