@@ -6,6 +6,8 @@ import contextlib
 import email.utils
 import os
 import random
+import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -96,13 +98,52 @@ def make_client(offline: bool | None = None) -> httpx.Client:
         write=30.0,
         pool=30.0,
     )
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     return httpx.Client(
         timeout=timeout,
         follow_redirects=False,  # we follow them ourselves, re-deciding auth per hop
         headers={"User-Agent": USER_AGENT},
-        transport=_OfflineTransport() if offline else None,
-        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        transport=_OfflineTransport() if offline else _LazyTransport(limits),
+        limits=limits,
     )
+
+
+_ssl_lock = threading.Lock()
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _shared_ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle took 50-200 ms on every client,
+    and the onnx.hub drop-in makes a Hub (so a client) for each call."""
+    global _ssl_context  # noqa: PLW0603
+    with _ssl_lock:
+        if _ssl_context is None:
+            _ssl_context = httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR
+        return _ssl_context
+
+
+class _LazyTransport(httpx.BaseTransport):
+    """httpx's transport, built at the first request rather than with the client: the TUI makes its Hub
+    on the UI thread and sends its first request from a worker, so the TLS set-up leaves the UI thread."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._transport: httpx.HTTPTransport | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> httpx.HTTPTransport:
+        with self._lock:
+            if self._transport is None:
+                self._transport = httpx.HTTPTransport(verify=_shared_ssl_context(), limits=self._limits)
+            return self._transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._get().handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._transport is not None:
+                self._transport.close()
 
 
 def is_offline(client: httpx.Client) -> bool:

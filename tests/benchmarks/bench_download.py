@@ -11,7 +11,6 @@ from . import fixtures
 from .common import (
     MB,
     PYTHON,
-    REPO,
     BEFORE,
     WORK,
     Check,
