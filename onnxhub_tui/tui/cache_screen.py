@@ -518,7 +518,10 @@ class CacheScreen(Screen):
 
     def on_screen_suspend(self) -> None:
         # A modal (confirm, help) on top keeps the scan; another screen may change the cache or the manifest.
-        self._stale = not isinstance(self.app.screen, ModalScreen)
+        try:
+            self._stale = not isinstance(self.app.screen, ModalScreen)
+        except Exception:  # noqa: BLE001 - no screen left (the app is closing)
+            self._stale = True
 
     def on_screen_resume(self) -> None:
         if self.report is not None and self._stale:
@@ -816,7 +819,7 @@ class CacheScreen(Screen):
         good = sum(1 for r in message.results if r.ok)
         skipped = sum(1 for r in message.results if r.ok is None)
         text = f"Verified {good} ok, {len(bad)} mismatched"
-        text += f", {skipped} without a checksum" if skipped else ""
+        text += f", {skipped} skipped (partial, folder or no checksum)" if skipped else ""
         text += " (stopped)" if message.cancelled else ""
         self.notify(text + ".", severity="error" if bad else "information", markup=False)
         self._update_status()
