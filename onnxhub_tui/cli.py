@@ -390,28 +390,40 @@ def _download_all(hub: Hub, entries: list[ModelInfo], args: argparse.Namespace) 
     tokens = [CancelToken() for _ in entries]
     lock = threading.Lock()
     failed = 0
-    with progress_bars() as bars:
-        executor = ThreadPoolExecutor(max_workers=min(args.jobs, len(entries)), thread_name_prefix="download")
-        futures = [executor.submit(_fetch, hub, e, args, bars, t, lock) for e, t in zip(entries, tokens)]
-        try:
-            for entry, future in zip(entries, futures):
-                try:
-                    path = future.result()
-                except CancelledError:
-                    raise KeyboardInterrupt from None
-                except HubError as exc:
-                    failed += 1
-                    if args.debug:
-                        traceback.print_exception(exc)
-                    _err(f"{entry.model} (opset {entry.opset}): {exc}")
-                    continue
-                print(path, flush=True)
-        except KeyboardInterrupt:
-            for token in tokens:
-                token.cancel()
-            executor.shutdown(wait=True, cancel_futures=True)
-            raise
-        executor.shutdown(wait=True)
+    # While bars are drawn, rich swaps sys.stdout for a proxy that writes to *stderr* (and wraps long
+    # lines): paths must go to the real stdout, and on a terminal only after the bars are done.
+    out = sys.stdout
+    held: list[Path] = []
+    try:
+        with progress_bars() as bars:
+            hold = bars is not None and out.isatty()
+            executor = ThreadPoolExecutor(max_workers=min(args.jobs, len(entries)), thread_name_prefix="download")
+            futures = [executor.submit(_fetch, hub, e, args, bars, t, lock) for e, t in zip(entries, tokens)]
+            try:
+                for entry, future in zip(entries, futures):
+                    try:
+                        path = future.result()
+                    except CancelledError:
+                        raise KeyboardInterrupt from None
+                    except HubError as exc:
+                        failed += 1
+                        if args.debug:
+                            traceback.print_exception(exc)
+                        _err(f"{entry.model} (opset {entry.opset}): {exc}")
+                        continue
+                    if hold:
+                        held.append(path)
+                    else:
+                        print(path, file=out, flush=True)
+            except KeyboardInterrupt:
+                for token in tokens:
+                    token.cancel()
+                executor.shutdown(wait=True, cancel_futures=True)
+                raise
+            executor.shutdown(wait=True)
+    finally:
+        for path in held:
+            print(path, file=out, flush=True)
     return failed
 
 
@@ -715,7 +727,8 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         return 2
     except KeyboardInterrupt:
-        _err("interrupted; partial downloads are kept and the same command resumes them.")
+        resumable = args.command == "download" or args.command is None
+        _err("interrupted" + ("; partial downloads are kept and the same command resumes them." if resumable else "."))
         return 130
     except BrokenPipeError:
         # `onnxhub-tui list | head`: the reader left; say nothing more.
