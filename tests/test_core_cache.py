@@ -138,3 +138,44 @@ def test_two_jobs_in_one_process_share_one_download(server, cache_dir):
     assert len(server.hits_for("squeezenet-9.onnx")) == 1
     assert sha256(results[0]) == info.model_sha
     assert os.listdir(results[0].parent) == [results[0].name]
+
+
+def test_concurrent_extractions_of_one_archive_all_succeed(server, cache_dir):
+    """Found by this suite: jobs extracting at once shared one temporary folder and raised raw OSErrors."""
+    with Hub(REPO, cache_dir) as hub:
+        info = hub.manifest().find("DenseNet-121")
+        folder = hub.download(info, with_data=True)
+        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+        for round_ in range(3):
+            import shutil
+
+            shutil.rmtree(folder)
+            barrier = threading.Barrier(4)
+            results: list[object] = []
+
+            def job():
+                barrier.wait()
+                try:
+                    results.append(hub.download(info, with_data=True))
+                except BaseException as exc:  # noqa: BLE001
+                    results.append(exc)
+
+            threads = [threading.Thread(target=job) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert results == [folder] * 4, (round_, results)
+            assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == files
+        assert sorted(os.listdir(folder.parent)) == sorted([folder.name, folder.name + ".tar.gz"])
+
+
+def test_forced_re_extraction_replaces_the_folder_and_leaves_no_temporaries(server, cache_dir):
+    with Hub(REPO, cache_dir) as hub:
+        info = hub.manifest().find("MNIST", 12)
+        folder = hub.download(info, with_data=True)
+        (folder / "stray.txt").write_text("left by a user")
+        again = hub.download(info, with_data=True, force=True)
+    assert again == folder and not (folder / "stray.txt").exists()
+    assert (folder / "mnist-12" / "model.onnx").is_file()
+    assert sorted(os.listdir(folder.parent)) == sorted([folder.name, folder.name + ".tar.gz"])

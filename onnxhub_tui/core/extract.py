@@ -22,9 +22,15 @@ def _check_member(member: tarfile.TarInfo, archive: Path) -> None:
 
 
 def safe_extract(archive: Path, destination: Path) -> Path:
-    """Extract into a temporary folder beside ``destination``, then rename it into place."""
-    tmp = destination.with_name(destination.name + f".extracting-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    """Extract into a private temporary folder beside ``destination``, then rename it into place.
+
+    Two jobs or processes may extract one archive at once (the download lock is released by then): each
+    uses its own folder, and one that finds ``destination`` already made by another keeps that one (the
+    same verified archive, the same files). A folder that existed before we started (a forced
+    re-extraction) is swapped out by rename, so a reader never sees it half deleted."""
+    replacing = destination.exists()
+    tmp = destination.with_name(f"{destination.name}.extracting-{os.getpid()}-{os.urandom(4).hex()}")
+    aside = destination.with_name(f"{destination.name}.replaced-{os.getpid()}-{os.urandom(4).hex()}")
     tmp.mkdir(parents=True)
     try:
         with tarfile.open(archive) as tar:
@@ -35,12 +41,21 @@ def safe_extract(archive: Path, destination: Path) -> Path:
                 tar.extractall(tmp, members=members, filter="data")
             else:  # Python without PEP 706; members were checked above
                 tar.extractall(tmp, members=members)  # noqa: S202
-        if destination.exists():
-            shutil.rmtree(destination)
-        os.replace(tmp, destination)
+        if replacing:
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(destination, aside)
+        try:
+            os.rename(tmp, destination)
+        except OSError:
+            if not destination.is_dir():
+                raise
+            # another job or process put it there while we extracted: keep theirs
     except tarfile.TarError as exc:
         raise ArchiveError(f"{archive.name} is not a readable tar.gz archive: {exc}") from None
+    except OSError as exc:  # e.g. the disk filled up
+        raise ArchiveError(f"Could not extract {archive.name}: {exc.strerror or exc}") from None
     finally:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(tmp)
+        for leftover in (tmp, aside):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(leftover)
     return destination
