@@ -237,3 +237,20 @@ def test_offline_without_a_cached_manifest_says_what_to_do(cache_dir, no_sockets
         hub.manifest()
     assert "local folder" in str(info.value)
     assert no_sockets == []
+
+
+@pytest.mark.parametrize("damage", [b"garbage", b"[", b""])
+def test_a_damaged_cached_copy_is_fetched_again_not_revalidated(server, cache_dir, damage):
+    """Found by this suite: a damaged copy was revalidated with its ETag, answered 304, and failed to
+    parse on every run after."""
+    with Hub(REPO, cache_dir) as first:
+        first.manifest()
+    [copy] = (cache_dir / ".onnxhub-tui" / "manifests").glob("*.json")
+    copy.write_bytes(damage)
+    with Hub(REPO, cache_dir) as second:
+        manifest = second.manifest()
+    assert manifest.state == "fresh" and len(manifest.entries) == 10
+    hits = server.hits_for(MANIFEST)
+    assert [h.status for h in hits] == [200, 200] and "if-none-match" not in hits[1].headers
+    with Hub(REPO, cache_dir, offline=True) as offline:  # and the repaired copy serves offline use
+        assert offline.manifest().state == "offline"

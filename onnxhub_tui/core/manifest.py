@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -268,6 +269,10 @@ def _read_cached(cache_dir: Path, source: Source) -> tuple[bytes, dict[str, Any]
         return None
     if not isinstance(meta, dict) or meta.get("url") != source.manifest_url:
         return None
+    # A damaged copy (or a crash between writing the body and its meta) would otherwise be revalidated
+    # with its ETag, answered 304, and fail to parse on every run: treat it as no copy, fetch it whole.
+    if meta.get("sha256") and hashlib.sha256(body).hexdigest() != meta["sha256"]:
+        return None
     return body, meta
 
 
@@ -278,6 +283,7 @@ def _write_cached(cache_dir: Path, source: Source, body: bytes, response: httpx.
         "etag": response.headers.get("etag"),
         "last_modified": response.headers.get("last-modified"),
         "fetched_at": time.time(),
+        "sha256": hashlib.sha256(body).hexdigest(),
     }
     try:
         _write_atomic(store / f"{source.slug}.json", body)
