@@ -179,3 +179,25 @@ def test_forced_re_extraction_replaces_the_folder_and_leaves_no_temporaries(serv
     assert again == folder and not (folder / "stray.txt").exists()
     assert (folder / "mnist-12" / "model.onnx").is_file()
     assert sorted(os.listdir(folder.parent)) == sorted([folder.name, folder.name + ".tar.gz"])
+
+
+def test_cancel_while_waiting_for_another_download(server, cache_dir):
+    from onnxhub_tui.core.download import CancelToken
+    from onnxhub_tui.core.errors import CancelledError
+
+    gate = threading.Event()
+    server.add_fault("squeezenet-9.onnx", Fault("hold", gate=gate))
+    with Hub(REPO, cache_dir) as hub:
+        info = hub.manifest().find("SqueezeNet")
+        first = threading.Thread(target=hub.download, args=(info,))
+        first.start()
+        while not server.hits_for("squeezenet-9.onnx"):
+            threading.Event().wait(0.01)
+        token = CancelToken()
+        threading.Timer(0.3, token.cancel).start()
+        with pytest.raises(CancelledError, match="waiting for another download"):
+            hub.download(info, cancel=token)
+        gate.set()
+        first.join(30)
+    assert sha256(hub.local_path(info)) == info.model_sha
+    assert len(server.hits_for("squeezenet-9.onnx")) == 1

@@ -18,7 +18,7 @@ from onnxhub_tui.core.client import Hub
 from onnxhub_tui.core.errors import DiskSpaceError
 from tests.conftest import subprocess_env
 from tests.support.hubserver import Fault
-from tests.support.reliability import MB, add_blob, cache_files, download_command, part_files, sha256
+from tests.support.reliability import MB, add_blob, cache_files, cli_has, download_command, part_files, sha256
 
 REPO = "acme/models:main"
 SIZE = 4 * MB
@@ -253,3 +253,24 @@ def test_not_enough_space_is_refused_before_writing(server, hub_tree, small_disk
             hub.download(info)
     assert cache_files(cache_dir) == []
     assert server.bytes_for(BLOB.replace("blob", "sized")) < 3 * MB
+
+
+@pytest.mark.skipif(not cli_has("download"), reason="the CLI has no `download` subcommand yet")
+def test_ctrl_c_parks_the_part_and_the_rerun_resumes(server, blob, cache_dir, hub_tree):
+    data = hub_tree.files[blob["model_path"]]
+    server.add_fault(BLOB, Fault("trickle", chunk=16 * 1024, seconds=0.004))
+    proc = start(server, cache_dir)
+    try:
+        wait_for(part_with_at_least(cache_dir, MB))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    [part] = part_files(cache_dir)
+    assert part.name.endswith(cache.PART), "an interrupted download leaves the resumable <file>.part"
+    kept = part.stat().st_size
+    assert part.read_bytes() == data[:kept]
+    finish(start(server, cache_dir))
+    assert server.range_starts(BLOB) == [None, kept]
+    assert sha256(final_path(cache_dir, blob)) == blob["metadata"]["model_sha"]
