@@ -38,6 +38,7 @@ def progress_bars() -> Iterator[Progress | None]:
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=False,
+        redirect_stdout=False,  # stdout carries results (paths); never capture it into the bars
     )
     with bars:
         yield bars
