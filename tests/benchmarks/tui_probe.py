@@ -28,7 +28,8 @@ class PaintClock:
 
     def __init__(self) -> None:
         self.paints: list[tuple[float, float, bool]] = []
-        self.ready: Callable[[], bool] = lambda: True
+        self.parts: list[tuple[float, float, float]] = []
+        self.ready: Callable[[], bool] = lambda: False
         original = Screen._compositor_refresh
 
         def timed(screen: Screen) -> None:
@@ -79,7 +80,8 @@ async def until(condition: Callable[[], bool], timeout: float = 120.0) -> None:
 
 
 async def type_keys(pilot, clock: PaintClock, keys: list[str], applied: list[float]) -> list[float]:  # noqa: ANN001
-    """Press each key; its latency ends with the first paint after ``applied`` grew past the press."""
+    """Press each key; its latency ends with the first paint after ``applied`` grew past the press.
+    ``clock.parts`` gets (key to applied, applied to painted, paint duration) for each key."""
     latencies = []
     for key in keys:
         await asyncio.sleep(0.03)  # a person types slower than this; paints from the last key are done
@@ -89,7 +91,10 @@ async def type_keys(pilot, clock: PaintClock, keys: list[str], applied: list[flo
         await until(lambda: len(applied) > before)
         mark = applied[-1]
         await until(lambda: clock.first_after(mark) is not None)
-        latencies.append(clock.first_after(mark) - t0)  # type: ignore[operator]
+        end = clock.first_after(mark)
+        latencies.append(end - t0)  # type: ignore[operator]
+        start = next(s for s, e, _r in clock.paints if e == end)
+        clock.parts.append((mark - t0, end - mark, end - start))  # type: ignore[operator]
     return latencies
 
 
@@ -104,7 +109,7 @@ def _import_ours() -> float:
     """Import the TUI before the clock starts (the baseline's textual is imported already); returns seconds."""
     t0 = time.perf_counter()
     import onnxhub_tui.core.client  # noqa: F401
-    import onnxhub_tui.tui.app  # noqa: F401
+    import onnxhub_tui.tui.app  # noqa: F401  (pyflakes: imported for its cost)
 
     return time.perf_counter() - t0
 
@@ -125,9 +130,14 @@ async def ours_startup(repo: str, cache_dir: str, keys: list[str] | None = None)
     t0 = time.perf_counter()
     app, hub = _hub_app(repo, cache_dir)
     PaintClock.encode_updates(app)
+
+    def has_rows() -> bool:  # set before run_test: the first paints happen while it starts the app
+        models = app._screens.get("models")  # noqa: SLF001 - not app.models_screen, which would create it
+        return models is not None and models.is_mounted and models.table.row_count > 0
+
+    clock.ready = has_rows
     async with app.run_test(size=SIZE) as pilot:
         screen = app.models_screen
-        clock.ready = lambda: screen.is_mounted and screen.table.row_count > 0
         await until(lambda: clock.first_ready_after(t0) is not None)
         out["first_paint"] = clock.first_ready_after(t0) - t0  # type: ignore[operator]
         out["cpu"] = time.process_time() - cpu0  # all threads; less sensitive to a busy machine than wall time
@@ -144,6 +154,7 @@ async def ours_startup(repo: str, cache_dir: str, keys: list[str] | None = None)
             await asyncio.sleep(0.5)  # as a person would, after the first paint
             await pilot.press("slash")
             out["latencies"] = await type_keys(pilot, clock, keys, applied)
+            out["parts"] = clock.parts
     hub.close()
     return out
 
@@ -186,6 +197,7 @@ async def ours_busy(repo: str, cache_dir: str, names: list[str]) -> dict:
         await pilot.press("slash")
         lat += await type_keys(pilot, clock, SEARCH_KEYS[:16], applied)
         out["latencies"] = lat
+        out["parts"] = clock.parts
         out["running_at_end"] = len(app.queue.running)
         for job in list(app.queue.running) + list(app.queue.pending):
             app.queue.cancel(job)
@@ -267,6 +279,7 @@ async def plain_search(manifest_path: str, keys: list[str] | None = None) -> dic
             app.query_one(Input).focus()
             await pilot.pause()
             out["latencies"] = await type_keys(pilot, clock, keys, app.applied)
+            out["parts"] = clock.parts
     return out
 
 
