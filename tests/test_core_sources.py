@@ -282,3 +282,27 @@ def test_tokens_never_in_repr_or_str(monkeypatch):
         s = parse_repo_spec(spec)
         for text in (repr(s), str(s), repr(s.locations)):
             assert GH_TOKEN not in text and HF_TOKEN not in text
+
+
+def test_credentials_in_an_http_spec_go_only_to_their_origin_and_are_never_shown(server, hub_tree, cache_dir):
+    secret = "s3cret-PASSWORD"
+    spec = server.url.replace("http://", f"http://alice:{secret}@") + "/raw/acme/models/main/"
+    other = start_server(hub_tree.root, host="127.0.0.3")
+    try:
+        server.add_fault(MNIST8, Fault("redirect", location=f"{other.url}/lfs/acme/models/main/{MNIST8}"))
+        with Hub(spec, cache_dir) as hub:
+            assert secret not in repr(hub.source) and "alice" not in hub.source.spec
+            assert hub.source.spec == server.url + "/raw/acme/models/main/"
+            info = hub.manifest().find("MNIST", 8)
+            hub.download(info)
+            server.add_fault(MNIST8.replace("8", "7"), Fault("status", times=-1, status=403))
+            with pytest.raises(DownloadError) as failed:
+                hub.download(hub.manifest().find("MNIST", 7))
+    finally:
+        other.stop()
+    assert secret not in str(failed.value)
+    assert _auth(server.hits) == {"Basic YWxpY2U6czNjcmV0LVBBU1NXT1JE"}  # alice:s3cret-PASSWORD, to its origin
+    assert _auth(other.hits) == {None}  # not after a redirect to another host
+    with pytest.raises(RepoSpecError) as bad:
+        parse_repo_spec(f"http://alice:{secret}@[::1/")
+    assert secret not in str(bad.value)

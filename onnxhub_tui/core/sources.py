@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname, pathname2url
 
 from .errors import RepoSpecError
@@ -45,7 +46,7 @@ class Source:
     manifest_url: str
     locations: tuple[Location, ...]
     trusted: bool = False
-    # origin (scheme://host:port) -> token; kept out of repr so it is never printed.
+    # origin (scheme://host:port) -> Authorization header value; kept out of repr so it is never printed.
     _tokens: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def file_urls(self, model_path: str) -> list[str]:
@@ -53,8 +54,8 @@ class Source:
 
     def headers_for(self, url: str) -> dict[str, str]:
         """Authorization only for the host its token belongs to (checked again on every redirect hop)."""
-        token = self._tokens.get(_host(url))
-        return {"Authorization": f"Bearer {token}"} if token else {}
+        value = self._tokens.get(_host(url))
+        return {"Authorization": value} if value else {}
 
     @property
     def is_local(self) -> bool:
@@ -88,7 +89,20 @@ def _host(url: str) -> str:
 
 
 def _tokens_for(hosts_tokens: list[tuple[str, str | None]]) -> dict[str, str]:
-    return {host: token for host, token in hosts_tokens if host and token}
+    return {host: f"Bearer {token}" for host, token in hosts_tokens if host and token}
+
+
+def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
+    """``https://user:pass@host/`` -> (``https://host/``, {origin: Basic auth}). The credentials then go
+    where tokens go (their own origin only) and never into a spec, a URL in a message, a log or a repr."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, {}
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    bare = parts._replace(netloc=hostport).geturl()
+    basic = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
+    return bare, {_host(bare): f"Basic {basic}"}
 
 
 def _parse_owner_repo(text: str, spec: str) -> tuple[str, str, str | None]:
@@ -148,7 +162,9 @@ def http_source(base: str) -> Source:
         parts = urlsplit(base)
         parts.port  # noqa: B018 - raises on a port that is not a number, which httpx would only hit later
     except ValueError as exc:  # "http://[": urlsplit's "Invalid IPv6 URL"; "http://h:x/": a bad port
-        raise RepoSpecError(f"Cannot read repo spec {base!r}: {str(exc).rstrip('.')}.") from None
+        shown = re.sub(r"//[^/]*@", "//***@", base)  # never echo a password
+        raise RepoSpecError(f"Cannot read repo spec {shown!r}: {str(exc).rstrip('.')}.") from None
+    base, credentials = _split_credentials(base)
     if not parts.hostname:
         raise RepoSpecError(f"Cannot read repo spec {base!r}: the URL has no host.")
     base = base if base.endswith("/") else base + "/"
@@ -156,7 +172,8 @@ def http_source(base: str) -> Source:
     if base.endswith("/" + MANIFEST_NAME + "/"):
         base = base[: -len(MANIFEST_NAME) - 1]
     location = Location(base, "HTTP")
-    return Source(spec=base, kind="http", manifest_url=location.url_for(MANIFEST_NAME), locations=(location,))
+    return Source(spec=base, kind="http", manifest_url=location.url_for(MANIFEST_NAME), locations=(location,),
+                  _tokens=credentials)
 
 
 def local_source(folder: str | os.PathLike[str]) -> Source:
