@@ -365,3 +365,47 @@ def test_a_complete_but_smaller_file_fails_fast_and_names_what_came_back(server,
     assert time.monotonic() - started < 2
     assert len(server.hits_for(BLOB)) == 1  # not retried: every byte the server announced arrived
     assert_nothing_cached(hub)
+
+
+def test_an_endless_redirect_chain_stops(server, hub, guard):
+    server.add_fault(BLOB, Fault("redirect_chain", times=-1))
+    with pytest.raises(DownloadError, match="after 11 redirects"):
+        hub.download(entry(hub))
+    assert len(server.hits_for(BLOB)) == 11
+    assert_nothing_cached(hub)
+
+
+@pytest.fixture
+def blackhole():
+    """A port whose accept queue is full: connects hang until the connect timeout (SYNs are dropped)."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(s)
+    time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    for s in fillers + [listener]:
+        s.close()
+
+
+def test_connect_timeout_is_retried_then_reported(server, hub, blackhole, monkeypatch):
+    monkeypatch.setenv("ONNXHUB_CONNECT_TIMEOUT", "0.3")
+    monkeypatch.setenv("ONNXHUB_RETRIES", "2")
+    monkeypatch.setenv("ONNXHUB_GITHUB_LFS_URL", blackhole + "/lfs")  # manifest from the server, files: nowhere
+    with Hub(REPO, hub.cache_dir) as fresh:
+        started = time.monotonic()
+        with pytest.raises(DownloadError, match=r"ConnectTimeout.*\(after 2 attempts\)"):
+            fresh.download(entry(fresh))
+        assert time.monotonic() - started < 3
+    assert_nothing_cached(hub)

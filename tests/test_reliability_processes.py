@@ -274,3 +274,20 @@ def test_ctrl_c_parks_the_part_and_the_rerun_resumes(server, blob, cache_dir, hu
     finish(start(server, cache_dir))
     assert server.range_starts(BLOB) == [None, kept]
     assert sha256(final_path(cache_dir, blob)) == blob["metadata"]["model_sha"]
+
+
+def test_a_killed_lock_holder_never_blocks_the_next_run(server, blob, cache_dir):
+    gate = threading.Event()
+    server.add_fault(BLOB, Fault("hold", gate=gate))  # the first process holds the lock, waiting on the server
+    first = start(server, cache_dir)
+    try:
+        wait_for(lambda: gets(server))
+        first.send_signal(signal.SIGKILL)
+        first.communicate()
+    finally:
+        gate.set()
+    started = time.monotonic()
+    finish(start(server, cache_dir))  # the kernel dropped the dead process's lock: no wait, no stale-lock file
+    assert time.monotonic() - started < 15
+    assert sha256(final_path(cache_dir, blob)) == blob["metadata"]["model_sha"]
+    assert part_files(cache_dir) == []

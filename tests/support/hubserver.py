@@ -28,7 +28,7 @@ class Fault:
     """One misbehaviour, applied to the next ``times`` matching requests (-1: every one).
 
     kind: status | reset | stall | trickle | short | ignore_range | bad_range | wrong_bytes |
-          lfs_pointer | redirect | redirect_loop | html | body | close
+          lfs_pointer | redirect | redirect_loop | redirect_chain | html | body | close | hold
 
     - status: answer ``status`` (e.g. 503, 429, 404) with ``Retry-After: retry_after`` when given
     - reset: send ``after_bytes`` body bytes, then a TCP RST
@@ -40,6 +40,7 @@ class Fault:
     - wrong_bytes: the first 64 bytes of the file inverted (hash mismatch)
     - lfs_pointer: 200 with a Git LFS pointer instead of the file
     - redirect / redirect_loop: 302 to ``location`` (default: the same path)
+    - redirect_chain: 302 to this path plus "/r": an endless chain of distinct URLs
     - html: 200 with an HTML sign-in page
     - body: ``status`` with exactly ``body`` (any content type)
     - close: close the connection before any response
@@ -172,6 +173,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.hit.status = -1
             self.close_connection = True
             self.connection.close()
+            return True
+        if fault.kind == "redirect_chain":
+            self._send(302, {"Location": self.path + "/r"}, b"", head)
             return True
         if fault.kind in ("redirect", "redirect_loop"):
             location = fault.location or self.path
