@@ -64,7 +64,9 @@ def test_a_404_manifest_is_a_message_not_a_crash(server, cache_dir):
         async with app.run_test(size=(120, 40)) as pilot:
             await loaded(pilot)
             assert app.manifest_state == "failed"
-            assert "HTTP 404" in static_text(app.models_screen.query_one(DetailsPanel).query_one("#details-body"), 300)
+            message = " ".join(line.strip() for line in table_lines(app)[2:])
+            assert "HTTP 404" in message and "Check the repo spec" in message
+            assert "No manifest loaded" in static_text(app.models_screen.query_one(DetailsPanel).query_one("#details-body"))
     asyncio.run(main())
 
 

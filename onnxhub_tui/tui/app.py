@@ -8,6 +8,7 @@ import gc
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -22,7 +23,7 @@ from ..core.manifest import Manifest, ModelInfo
 from . import jobs as J
 from .cache_screen import CacheScreen
 from .commands import HubCommands
-from .downloads_screen import DownloadsScreen
+from .downloads_screen import DownloadsScreen, JobsTable
 from .fmt import clean, one_line, show_path
 from .help_screen import HelpScreen
 from .messages import CacheChanged, CacheScanned, JobChanged, JobFinished, ManifestFailed, ManifestLoaded
@@ -65,7 +66,7 @@ def cached_states(report: cache.CacheReport, entries: list[ModelInfo]) -> dict[s
 
 
 class HubApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     TITLE = "onnxhub-tui"
     COMMANDS = App.COMMANDS | {HubCommands}
     DEFAULT_MODE = "models"
@@ -149,8 +150,11 @@ class HubApp(App):
     @on(ManifestFailed)
     def _manifest_failed(self, message: ManifestFailed) -> None:
         self.manifest_state = "failed"
-        way_out = ("Try --offline to use a cached manifest, --repo with another repo or a local folder, "
-                   "or --demo for the built-in demo hub.")
+        if self.hub.offline:  # the error already says how to cache one
+            way_out = "Or try --demo for the built-in demo hub."
+        else:
+            way_out = ("Try --offline to use a manifest cached earlier, --repo with another repo or a local "
+                       "folder, or --demo for the built-in demo hub.")
         self.models_screen.show_load_error(f"{message.error} {way_out}")
         self.notify(message.error, title="No manifest", severity="error", timeout=10)
 
@@ -295,6 +299,14 @@ class HubApp(App):
             self.downloads_screen.remove_jobs(finished)
         return removed
 
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Ask running downloads to stop first: Textual waits for its worker threads before the process
+        ends, and a cancelled transfer stops at its next chunk, parking its bytes as ``.part``.
+        (A read blocked on a silent server still ends only at the read timeout.)"""
+        for job in self.queue.pending:
+            self.queue.cancel(job)
+        super().exit(*args, **kwargs)
+
     # -- navigation, help, quit ---------------------------------------------------------------------------
     def show_model(self, entry: ModelInfo) -> None:
         self.switch_mode("models")
@@ -305,7 +317,8 @@ class HubApp(App):
             return
         sections: list[tuple[str, type]] = [
             ("Everywhere", HubApp), ("Models screen", ModelsScreen), ("Models table", ModelTable),
-            ("Search box", SearchInput), ("Downloads screen", DownloadsScreen), ("Cache screen", CacheScreen),
+            ("Search box", SearchInput), ("Downloads screen", DownloadsScreen), ("Download queue", JobsTable),
+            ("Cache screen", CacheScreen),
             ("Confirmations", ConfirmScreen), ("This help", HelpScreen),
         ]
         self.push_screen(HelpScreen(sections))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, cast
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,42 +20,82 @@ from .fmt import clean, human_duration, human_rate, human_size, show_path
 if TYPE_CHECKING:
     from .app import HubApp
 
-BAR = 10
+BAR = 9
 STATE_STYLE = {J.QUEUED: "dim", J.DOWNLOADING: "cyan", J.VERIFYING: "cyan", J.DONE: "green",
                J.FAILED: "bold red", J.CANCELLED: "yellow"}
-COLUMNS = (("model", "model / opset"), ("bytes", "bytes"), ("bar", "progress"), ("speed", "speed"),
-           ("eta", "ETA"), ("state", "state"), ("error", "error"))
+# key, label, width (each includes one trailing space: the table has no cell padding), right-aligned.
+# The fixed columns fit 78 cells (80 minus the scrollbar); the error column gets what is left.
+COLUMNS = (("model", "model / opset", 17, False), ("bytes", "bytes", 14, True), ("bar", "progress", 14, False),
+           ("speed", "speed", 10, True), ("eta", "ETA", 6, True), ("state", "state", 12, False),
+           ("error", "error", None, False))
+
+
+def fit(text: str, width: int | None, right: bool = False, style: str = "") -> Text:
+    """``text`` in ``width`` cells with one trailing space; truncated with an ellipsis."""
+    if width is None:
+        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+    room = width - 1
+    if cell_len(text) > room:
+        text = set_cell_size(text, room - 1) + "…"
+    pad = " " * (room - cell_len(text))
+    return Text((pad + text if right else text + pad) + " ", style=style)
 
 
 def progress_bar(fraction: float | None, width: int = BAR) -> Text:
     if fraction is None:
-        return Text("·" * width + "    ", style="dim")
+        return Text("·" * width + "     ", style="dim")
     filled = int(fraction * width + 1e-9)
     text = Text("█" * filled, style="cyan")
     text.append("░" * (width - filled), style="dim")
-    text.append(f"{int(fraction * 100):>3}%")
+    text.append(f"{int(fraction * 100):>4}% ")
     return text
 
 
-def job_cells(job: J.Job, now: float | None = None) -> dict[str, Text | str]:
-    total = human_size(job.total) if job.total is not None else "?"
-    done = human_size(job.done) if job.state != J.QUEUED else "-"
+def job_cells(job: J.Job, now: float | None = None) -> dict[str, Text]:
     return {
-        "model": Text(clean(job.label)),
-        "bytes": Text(f"{done} / {total}", justify="right"),
+        "model": fit(clean(job.label), 17),
+        "bytes": fit(_bytes_text(None if job.state == J.QUEUED else job.done, job.total), 14, right=True),
         "bar": progress_bar(job.fraction),
-        "speed": Text(human_rate(job.speed(now)), justify="right"),
-        "eta": Text(human_duration(job.eta(now)), justify="right"),
-        "state": Text(job.state, style=STATE_STYLE.get(job.state, "")),
-        "error": Text(clean(job.error or "")[:60], style="red"),
+        "speed": fit(human_rate(job.speed(now)), 10, right=True),
+        "eta": fit(human_duration(job.eta(now)), 6, right=True),
+        "state": fit(job.state, 12, style=STATE_STYLE.get(job.state, "")),
+        "error": fit(clean(job.error or "")[:200], None, style="red"),
     }
+
+
+def _bytes_text(done: int | None, total: int | None) -> str:
+    """'12.3/45.6 MB' when both share a unit (it fits the 80-column layout), else '235 B/79.8 KB'."""
+    total_text = human_size(total) if total is not None else "?"
+    if done is None:
+        return f"-/{total_text}"
+    done_text = human_size(done)
+    if done_text.rpartition(" ")[2] == total_text.rpartition(" ")[2] and " " in total_text:
+        return f"{done_text.rpartition(' ')[0]}/{total_text}"
+    return f"{done_text}/{total_text}"
+
+
+class JobsTable(DataTable):
+    """The queue's rows; home and end move the cursor (DataTable's own only scroll)."""
+
+    BINDINGS = [
+        Binding("home", "first", "First job", show=False, id="downloads.first"),
+        Binding("end", "last", "Last job", show=False, id="downloads.last"),
+    ]
+
+    def action_first(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
 
 
 class DownloadsScreen(Screen):
     BINDINGS = [
         Binding("x", "cancel", "Cancel", id="downloads.cancel"),
         Binding("r", "retry", "Retry", id="downloads.retry"),
-        Binding("c", "clear", "Clear finished", id="downloads.clear"),
+        Binding("c", "clear", "Clear done", id="downloads.clear"),
     ]
 
     def __init__(self) -> None:
@@ -66,15 +107,15 @@ class DownloadsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="downloads-status", markup=False)
-        table: DataTable[Text | str] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        table = JobsTable(id="jobs", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield table
         yield Static(id="job-detail", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#jobs", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width, right in COLUMNS:
+            table.add_column(fit(label, width, right), key=key, width=width)
         for job in self.hub_app.queue.jobs:
             self.add_job(job)
         self.update_status()
@@ -88,7 +129,7 @@ class DownloadsScreen(Screen):
     def add_job(self, job: J.Job) -> None:
         table = self.query_one("#jobs", DataTable)
         cells = job_cells(job)
-        table.add_row(*(cells[key] for key, _ in COLUMNS), key=str(job.id))
+        table.add_row(*(cells[key] for key, *_ in COLUMNS), key=str(job.id))
         self.update_status()
 
     def update_job(self, job: J.Job) -> None:
@@ -96,7 +137,7 @@ class DownloadsScreen(Screen):
         now = time.monotonic()
         try:
             for key, value in job_cells(job, now).items():
-                table.update_cell(str(job.id), key, value)
+                table.update_cell(str(job.id), key, value, update_width=key == "error")
         except RowDoesNotExist:
             self.add_job(job)
             return

@@ -63,11 +63,11 @@ class SearchInput(Input):
 
 class ModelsScreen(Screen):
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", id="models.search"),
+        Binding("slash", "focus_search", "Search", show=False, id="models.search"),  # the "/" prompt shows it
         Binding("s", "sort", "Sort", id="models.sort"),
         Binding("d", "download(False)", "Download", id="models.download"),
-        Binding("D", "download(True)", "+test data", id="models.download_data"),
-        Binding("i", "details", "Details", id="models.details"),
+        Binding("D", "download(True)", "+data", id="models.download_data"),
+        Binding("i", "details", "Details", show=False, id="models.details"),
         Binding("escape", "focus_table", "Table", show=False, id="models.table"),
     ]
 
@@ -90,7 +90,7 @@ class ModelsScreen(Screen):
         with Container(id="body"):
             yield ModelTable(self.hub_app.cached_state, empty_text="Loading the manifest…", id="models")
             yield DetailsPanel(id="details")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#query-error").display = False
@@ -121,7 +121,7 @@ class ModelsScreen(Screen):
     def show_load_error(self, message: str) -> None:
         self.table.empty_text = message
         self.table.set_rows([])
-        self.query_one(DetailsPanel).show_message(message)
+        self.query_one(DetailsPanel).show_message("No manifest loaded: nothing to show.")
         self.update_status()
 
     def apply_query(self, text: str) -> None:
