@@ -29,6 +29,9 @@ def run(quick: bool = False) -> Section:
         loads = [probe("json-load", path=str(manifest))["seconds"] for _ in range(3)]
         floor = median(loads)
         section.rows.append([size, "`json.load` alone", fmt_ms(floor), "1.00x", "—", "—", "—"])
+        paused = median([probe("json-load", path=str(manifest), gc_paused=True)["seconds"] for _ in range(3)])
+        section.rows.append([size, "`json.load` with the cyclic GC off", fmt_ms(paused), f"{paused / floor:.2f}x",
+                             "—", "—", "—"])
         for app in ("ours", "plain"):
             paints: list[float] = []
             lat: list[float] = []

@@ -283,7 +283,11 @@ async def plain_search(manifest_path: str, keys: list[str] | None = None) -> dic
     return out
 
 
-def json_load(path: str) -> dict:
+def json_load(path: str, gc_paused: bool = False) -> dict:
+    import gc
+
+    if gc_paused:
+        gc.disable()
     t0 = time.perf_counter()
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
