@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import fixtures
 from .bench_download import CLI, cli_has
-from .common import PYTHON, WORK, Check, Section, fmt_mb, fmt_range, fmt_s, measure, median
+from .common import BEFORE, PYTHON, WORK, Check, Section, fmt_mb, fmt_range, fmt_s, measure, median
 
 FILES = 10_000
 
@@ -38,11 +38,11 @@ def repo_folder(manifest: Path, count: int) -> Path:
     return folder
 
 
-def _scan_in_process(cache_dir: Path, manifest: Path) -> tuple[float, int]:
+def _scan_in_process(cache_dir: Path, manifest: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
     import subprocess
 
     out = subprocess.run([PYTHON, "-c", _SCAN_ONLY, str(cache_dir), str(manifest)], capture_output=True, text=True,
-                         check=True)
+                         check=True, env={**os.environ, **(env or {})})
     data = json.loads(out.stdout)
     return data["seconds"], data["files"]
 
@@ -94,17 +94,23 @@ def run(quick: bool = False) -> Section:
     cases.append(("`du -sb DIR`", ["du", "-sb", str(cache_dir)]))
     samples: dict[str, list] = {name: [] for name, _ in cases}
     scan_only: list[float] = []
+    scan_before: list[float] = []
     for _ in range(runs):
         for name, cmd in cases:
             samples[name].append(measure(cmd, env={"ONNXHUB_OFFLINE": "1"} if "--offline" in cmd else None))
         seconds, seen = _scan_in_process(cache_dir, manifest)
         scan_only.append(seconds)
+        if BEFORE:
+            scan_before.append(_scan_in_process(cache_dir, manifest, {"PYTHONPATH": BEFORE["path"]})[0])
     for name, _ in cases:
         times = [s.seconds for s in samples[name]]
         section.rows.append([name, str(len(times)), fmt_s(median(times)), fmt_range(times),
                              fmt_mb(max(s.rss_kb for s in samples[name]))])
     section.rows.append(["`core.cache.scan` alone, in process (manifest already parsed)", str(runs),
                          fmt_s(median(scan_only)), fmt_range(scan_only), "—"])
+    if scan_before:
+        section.rows.append([f"`core.cache.scan` at {BEFORE['ref']} (before)", str(runs), fmt_s(median(scan_before)),
+                             fmt_range(scan_before), "—"])
     if cases and "cache ls" in cases[0][0]:
         ls = median([s.seconds for s in samples[cases[0][0]]])
         section.checks.append(Check("`cache ls` ≤ 1 s", fmt_s(ls), ls <= 1.0))
