@@ -201,3 +201,26 @@ def test_cancel_while_waiting_for_another_download(server, cache_dir):
         first.join(30)
     assert sha256(hub.local_path(info)) == info.model_sha
     assert len(server.hits_for("squeezenet-9.onnx")) == 1
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="zombies are detected through /proc")
+def test_a_zombies_part_counts_as_abandoned(tmp_path):
+    """Found by this suite: a killed process that was never reaped (PID 1 in many containers does not
+    reap) kept its part "in use" forever, so no run resumed it and prune never removed it."""
+    import socket
+    import subprocess
+    import time
+
+    child = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 10
+    while open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    host = "".join(ch for ch in socket.gethostname() if ch.isalnum())[:32] or "host"
+    part = tmp_path / f"{'a' * 64}_m.onnx.part.{host}-{child.pid}-0123abcd"
+    try:
+        assert cache.part_owner_alive(part) is False
+        live = tmp_path / f"{'a' * 64}_m.onnx.part.{host}-{os.getppid()}-0123abcd"  # our parent: running
+        assert cache.part_owner_alive(live) is True
+    finally:
+        child.wait()

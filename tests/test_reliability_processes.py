@@ -291,3 +291,54 @@ def test_a_killed_lock_holder_never_blocks_the_next_run(server, blob, cache_dir)
     assert time.monotonic() - started < 15
     assert sha256(final_path(cache_dir, blob)) == blob["metadata"]["model_sha"]
     assert part_files(cache_dir) == []
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
+
+
+@pytest.mark.tmux
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_kill_9_of_the_tui_mid_download_then_the_cli_resumes(server, blob, cache_dir, hub_tree, tmp_path):
+    """The same as the CLI case, through the TUI's download queue in a real terminal."""
+    import shlex
+    import uuid
+
+    from tests.support.reliability import cli_command
+
+    data = hub_tree.files[blob["model_path"]]
+    server.add_fault(BLOB, Fault("trickle", chunk=16 * 1024, seconds=0.004))
+    env = subprocess_env(server, cache_dir, TERM="xterm-256color")
+    exported = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k != "TMUX")
+    program = " ".join(shlex.quote(a) for a in cli_command())
+    session = f"onnxhub-kill-{uuid.uuid4().hex[:8]}"
+    command = f"exec env -i {exported} {program} --repo {REPO} --cache-dir {shlex.quote(str(cache_dir))} --trust"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True)
+    try:
+        pid = int(_tmux("list-panes", "-t", session, "-F", "#{pane_pid}").split()[0])
+        screen = ""
+
+        def listed():
+            nonlocal screen
+            screen = _tmux("capture-pane", "-t", session, "-p")
+            return "Blob" in screen and "MNIST" in screen
+        wait_for(listed, timeout=30)
+        time.sleep(0.5)  # let the first paint settle before typing
+        _tmux("send-keys", "-t", session, "/")
+        _tmux("send-keys", "-t", session, "-l", "name:blob")
+        _tmux("send-keys", "-t", session, "Enter")
+        time.sleep(0.3)
+        _tmux("send-keys", "-t", session, "d")
+        wait_for(part_with_at_least(cache_dir, MB), timeout=30)
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z")
+    finally:
+        _tmux("kill-session", "-t", session)
+    [part] = part_files(cache_dir)
+    kept = part.stat().st_size
+    assert part.read_bytes() == data[:kept]
+    # The killed TUI may linger as a zombie (here its parent, tmux, is gone and PID 1 does not reap, as in
+    # many containers): a zombie writes nothing, so its part must count as abandoned.
+    finish(start(server, cache_dir))
+    assert server.range_starts(BLOB) == [None, kept]
+    assert sha256(final_path(cache_dir, blob)) == blob["metadata"]["model_sha"]

@@ -102,7 +102,18 @@ def part_owner_alive(part: Path) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed process nobody reaped (PID 1 in many containers never does) keeps its pid but writes
+    nothing: its part is abandoned, to be resumed or pruned. Linux only (/proc); elsewhere: running."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]  # after "pid (comm)", comm may hold anything
+    except (OSError, IndexError):
+        return False
+    return state in (b"Z", b"X")
 
 
 def part_files(target: Path) -> list[Path]:
