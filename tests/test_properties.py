@@ -142,3 +142,61 @@ def test_parse_query_of_argv_words(words):
         parse_query(words).filter(ENTRIES)
     except QueryError:
         pass
+
+
+# -- downloads under random faults -----------------------------------------------------------------
+
+from hypothesis import HealthCheck as _HC  # noqa: E402
+
+from onnxhub_tui.core.client import Hub  # noqa: E402
+from tests.support.hubserver import Fault  # noqa: E402
+from tests.support.reliability import MB, add_blob, part_files, sha256  # noqa: E402
+
+_SIZE = MB + 12345
+_fault = st.one_of(
+    st.builds(Fault, kind=st.just("status"), status=st.sampled_from([403, 404, 429, 500, 503])),
+    st.builds(Fault, kind=st.sampled_from(["reset", "short"]), after_bytes=st.integers(0, _SIZE)),
+    st.builds(Fault, kind=st.sampled_from(["ignore_range", "bad_range", "wrong_bytes", "lfs_pointer", "close",
+                                           "html", "redirect_loop", "redirect_chain"])),
+)
+_part = st.one_of(st.none(), st.integers(1, _SIZE + 100).map(lambda n: ("prefix", n)),
+                  st.integers(1, _SIZE + 100).map(lambda n: ("garbage", n)))
+
+
+@settings(max_examples=int(os.environ.get("ONNXHUB_HYPOTHESIS_EXAMPLES", "150")) // 6, deadline=None,
+          suppress_health_check=[_HC.function_scoped_fixture, _HC.too_slow])
+@given(faults=st.lists(_fault, max_size=5), part=_part)
+def test_any_fault_sequence_ends_verified_or_in_a_clear_error(server, hub_tree, tmp_path, monkeypatch, faults, part):
+    """Whatever the server does, in any order: a verified file, or a HubError and no file. Never a corrupt
+    file, a stray private part, or another exception."""
+    import uuid
+
+    from onnxhub_tui.core.errors import HubError
+
+    monkeypatch.setenv("ONNXHUB_RETRIES", "3")
+    if not any(e["model"] == "Fuzz" for e in hub_tree.manifest):
+        add_blob(hub_tree, "Fuzz", _SIZE, seed=42)
+    data = hub_tree.files["blobs/fuzz/fuzz.onnx"]
+    server.clear_faults()
+    for fault in faults:
+        server.add_fault("blobs/fuzz/fuzz.onnx", fault)
+    cache_dir = tmp_path / f"c-{uuid.uuid4().hex[:8]}"
+    with Hub("acme/models:main", cache_dir) as hub:
+        info = hub.manifest().find("Fuzz")
+        target = hub.local_path(info)
+        if part is not None:
+            kind, n = part
+            target.parent.mkdir(parents=True, exist_ok=True)
+            content = data[:n] if kind == "prefix" else bytes([7]) * n
+            target.with_name(target.name + ".part").write_bytes(content)
+        try:
+            hub.download(info)
+        except HubError:
+            assert not target.exists()
+        else:
+            assert sha256(target) == info.model_sha
+    leftovers = part_files(cache_dir)
+    assert all(p.name.endswith(".part") for p in leftovers), leftovers  # no private part left behind
+    assert all(p.stat().st_size <= _SIZE for p in leftovers)
+    if target.exists():
+        assert leftovers == []
