@@ -15,7 +15,7 @@ import pytest
 
 from onnxhub_tui.core import cache
 from onnxhub_tui.core.client import Hub
-from onnxhub_tui.core.errors import DiskSpaceError
+from onnxhub_tui.core.errors import DiskSpaceError, DownloadError
 from tests.conftest import subprocess_env
 from tests.support.hubserver import Fault
 from tests.support.reliability import MB, add_blob, cache_files, cli_has, download_command, part_files, sha256
@@ -342,3 +342,18 @@ def test_kill_9_of_the_tui_mid_download_then_the_cli_resumes(server, blob, cache
     finish(start(server, cache_dir))
     assert server.range_starts(BLOB) == [None, kept]
     assert sha256(final_path(cache_dir, blob)) == blob["metadata"]["model_sha"]
+
+
+def test_a_read_only_cache_is_a_clear_error(server, tmp_path):
+    where = tmp_path / "ro"
+    if not _small_tmpfs(where, "1m"):
+        pytest.skip("needs root and mount for a read-only filesystem (root ignores file permissions)")
+    subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True, timeout=10)
+    try:
+        with Hub(REPO, where) as hub:
+            info = hub.manifest().find("MNIST", 8)  # the manifest still loads (its copy is best-effort)
+            with pytest.raises(DownloadError, match=r"Cannot write .*Read-only file system.*--cache-dir") as exc:
+                hub.download(info)
+        assert isinstance(exc.value, AssertionError)
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True, timeout=10)

@@ -497,7 +497,7 @@ def _fetch_verified(
         except http.TRANSIENT_ERRORS as exc:
             retry = _Retry(http.describe(exc))
         except OSError as exc:
-            if exc.errno == errno.ENOSPC:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a full disk, or a full quota: the same to us
                 _discard(state)
                 raise DiskSpaceError(
                     f"The disk filled up while writing in {state.path.parent}: the partial file was removed "
@@ -541,6 +541,28 @@ def download_file(
     policy: http.RetryPolicy | None = None,
 ) -> Path:
     """Make ``target`` a verified copy of ``rel_path``, trying each of the source's locations in order."""
+    try:
+        return _download_file(client, source, rel_path, target, cache_dir, sha, size, progress, cancel, force, policy)
+    except OSError as exc:  # a read-only cache, another user's cache, a vanished mount: say where and what to do
+        raise DownloadError(
+            f"Cannot write {target.name} in {target.parent}: {exc.strerror or exc}. "
+            "Check that the cache folder is writable, or use another --cache-dir (or ONNX_HOME)."
+        ) from None
+
+
+def _download_file(
+    client: httpx.Client,
+    source: Source,
+    rel_path: str,
+    target: Path,
+    cache_dir: Path,
+    sha: str | None,
+    size: int | None,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+    force: bool,
+    policy: http.RetryPolicy | None,
+) -> Path:
     policy = policy or http.RetryPolicy.from_env()
     if not cache.is_within(target, cache_dir):  # callers build target with cache.cached_path; re-check anyway
         raise DownloadError(f"Refusing to write {target}: it is outside the cache {cache_dir}.")
