@@ -124,15 +124,21 @@ def _graph(buf: memoryview, summary: ModelSummary) -> None:
 
 def summarize(path: Path) -> ModelSummary:
     """Summarize an ONNX model file; raises InspectError when it is not one."""
+    problem: str | None = None
     try:
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             view = memoryview(mapped)
             try:
                 return _summarize(view)
+            except InspectError as exc:
+                # Keep only the message: the traceback's frames hold slices of the map, and while they
+                # live the map cannot close (a BufferError that used to replace this error).
+                problem = str(exc)
             finally:
                 view.release()
     except (OSError, ValueError) as exc:
         raise InspectError(f"Cannot read {path.name}: {exc}") from None
+    raise InspectError(problem)
 
 
 def _summarize(view: memoryview) -> ModelSummary:
