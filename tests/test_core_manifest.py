@@ -254,3 +254,14 @@ def test_a_damaged_cached_copy_is_fetched_again_not_revalidated(server, cache_di
     assert [h.status for h in hits] == [200, 200] and "if-none-match" not in hits[1].headers
     with Hub(REPO, cache_dir, offline=True) as offline:  # and the repaired copy serves offline use
         assert offline.manifest().state == "offline"
+
+
+def test_a_server_without_etags_is_revalidated_with_last_modified(server, cache_dir):
+    server.server.send_etags = False
+    with Hub(REPO, cache_dir) as first:
+        first.manifest()
+    with Hub(REPO, cache_dir) as second:
+        assert second.manifest().state == "cached"
+    hits = server.hits_for(MANIFEST)
+    assert [h.status for h in hits] == [200, 304]
+    assert "if-modified-since" in hits[1].headers and "if-none-match" not in hits[1].headers

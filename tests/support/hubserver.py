@@ -141,7 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
         modified = email.utils.formatdate(st.st_mtime, usegmt=True)
         headers = {"ETag": etag, "Last-Modified": modified, "Accept-Ranges": "bytes",
                    "Content-Type": "application/octet-stream"}
-        if self.headers.get("If-None-Match") == etag:
+        if not self.server.send_etags:  # a plain static server: Last-Modified only
+            del headers["ETag"]
+            if self.headers.get("If-Modified-Since") == modified:
+                self._send(304, {"Content-Length": "0"}, head=True)
+                return
+        elif self.headers.get("If-None-Match") == etag:
             self._send(304, {"ETag": etag, "Content-Length": "0"}, head=True)
             return
         status, offset = 200, 0
@@ -245,6 +250,7 @@ class HubHTTPServer(ThreadingHTTPServer):
         self._faults: list[tuple[str, Fault]] = []
         self._lock = threading.Lock()
         self._etags: dict[tuple[str, int, int], str] = {}
+        self.send_etags = True  # False: only Last-Modified, revalidated with If-Modified-Since
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Clients that hang up (killed processes, resets a test asked for) are normal here: stay quiet."""
