@@ -66,7 +66,8 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
     fields.add_row("path", Text(clean(entry.model_path)))
     fields.add_row("opset", Text(str(entry.opset)))
     fields.add_row("onnx", Text(clean(entry.onnx_version) or "?"))
-    fields.add_row("size", Text(human_size(entry.model_bytes) + (f" ({entry.model_bytes:,} B)" if entry.model_bytes else "")))
+    exact = f" ({entry.model_bytes:,} B)" if entry.model_bytes and entry.model_bytes >= 1000 else ""
+    fields.add_row("size", Text(human_size(entry.model_bytes) + exact))
     fields.add_row("sha256", Text(clean(entry.model_sha or "none (the download cannot be verified)")))
     fields.add_row("tags", Text(clean(", ".join(entry.tag_list)) or "none"))
     if entry.has_test_data:

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from . import jobs as J
-from .fmt import clean, human_duration, human_rate, human_size, show_path
+from .fmt import clean, human_duration, human_rate, human_size, show_path, while_mounted
 
 if TYPE_CHECKING:
     from .app import HubApp
@@ -24,8 +24,8 @@ BAR = 9
 STATE_STYLE = {J.QUEUED: "dim", J.DOWNLOADING: "cyan", J.VERIFYING: "cyan", J.DONE: "green",
                J.FAILED: "bold red", J.CANCELLED: "yellow"}
 # key, label, width (each includes one trailing space: the table has no cell padding), right-aligned.
-# The fixed columns fit 78 cells (80 minus the scrollbar); the error column gets what is left.
-COLUMNS = (("model", "model / opset", 17, False), ("bytes", "bytes", 14, True), ("bar", "progress", 14, False),
+# The fixed columns (74 cells) fit 78 (80 minus the scrollbar); the error column gets what is left.
+COLUMNS = (("model", "model / opset", 17, False), ("bytes", "bytes", 15, True), ("bar", "progress", 14, False),
            ("speed", "speed", 10, True), ("eta", "ETA", 6, True), ("state", "state", 12, False),
            ("error", "error", None, False))
 
@@ -47,14 +47,14 @@ def progress_bar(fraction: float | None, width: int = BAR) -> Text:
     filled = int(fraction * width + 1e-9)
     text = Text("█" * filled, style="cyan")
     text.append("░" * (width - filled), style="dim")
-    text.append(f"{int(fraction * 100):>4}% ")
+    text.append(f"{int(fraction * 100):>3}% ")
     return text
 
 
 def job_cells(job: J.Job, now: float | None = None) -> dict[str, Text]:
     return {
         "model": fit(clean(job.label), 17),
-        "bytes": fit(_bytes_text(None if job.state == J.QUEUED else job.done, job.total), 14, right=True),
+        "bytes": fit(_bytes_text(None if job.state == J.QUEUED else job.done, job.total), 15, right=True),
         "bar": progress_bar(job.fraction),
         "speed": fit(human_rate(job.speed(now)), 10, right=True),
         "eta": fit(human_duration(job.eta(now)), 6, right=True),
@@ -126,12 +126,14 @@ class DownloadsScreen(Screen):
         self.update_status()
 
     # -- rows -------------------------------------------------------------------------------------
+    @while_mounted
     def add_job(self, job: J.Job) -> None:
         table = self.query_one("#jobs", DataTable)
         cells = job_cells(job)
         table.add_row(*(cells[key] for key, *_ in COLUMNS), key=str(job.id))
         self.update_status()
 
+    @while_mounted
     def update_job(self, job: J.Job) -> None:
         table = self.query_one("#jobs", DataTable)
         now = time.monotonic()
@@ -145,10 +147,12 @@ class DownloadsScreen(Screen):
         if self.highlighted_job() is job:
             self.show_job_detail(job)
 
+    @while_mounted
     def tick(self) -> None:
         for job in self.hub_app.queue.running:
             self.update_job(job)
 
+    @while_mounted
     def remove_jobs(self, ids: list[int]) -> None:
         table = self.query_one("#jobs", DataTable)
         for job_id in ids:
@@ -173,6 +177,7 @@ class DownloadsScreen(Screen):
     def _row_highlighted(self) -> None:
         self.show_job_detail(self.highlighted_job())
 
+    @while_mounted
     def show_job_detail(self, job: J.Job | None) -> None:
         detail = self.query_one("#job-detail", Static)
         if job is None:
@@ -190,6 +195,7 @@ class DownloadsScreen(Screen):
                         style="dim")
         detail.update(text)
 
+    @while_mounted
     def update_status(self) -> None:
         queue = self.hub_app.queue
         counts = queue.summary()

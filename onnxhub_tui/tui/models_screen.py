@@ -18,7 +18,7 @@ from ..core.inspect import ModelSummary, summarize
 from ..core.manifest import ModelInfo
 from ..core.query import parse_query
 from .details import CacheInfo, DetailsPanel
-from .fmt import clean, one_line
+from .fmt import clean, one_line, while_mounted
 from .model_table import ModelTable
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ class ModelsScreen(Screen):
     def table(self) -> ModelTable:
         return self.query_one("#models", ModelTable)
 
+    @while_mounted
     def set_entries(self, entries: list[ModelInfo]) -> None:
         """A new manifest: show it through the current query."""
         self._summaries.clear()
@@ -118,6 +119,7 @@ class ModelsScreen(Screen):
         self.table.empty_text = "No models match the search." if entries else "The manifest has no models."
         self.apply_query(self.query_one("#search", Input).value)
 
+    @while_mounted
     def show_load_error(self, message: str) -> None:
         self.table.empty_text = message
         self.table.set_rows([])
@@ -147,6 +149,7 @@ class ModelsScreen(Screen):
         self.table.set_rows(rows, presorted=True)
         self.update_status()
 
+    @while_mounted
     def update_status(self) -> None:
         app = self.hub_app
         text = Text()
@@ -164,6 +167,7 @@ class ModelsScreen(Screen):
             text.append(f"  ↓ {pending} in queue", style="cyan")
         self.query_one("#status", Static).update(text)
 
+    @while_mounted
     def refresh_cached(self) -> None:
         """The cache changed: repaint the column, the counts and the details."""
         self._summaries.clear()
@@ -212,6 +216,7 @@ class ModelsScreen(Screen):
                 info.data_state = "extracted" if folder.is_dir() else "archive"
         return info
 
+    @while_mounted
     def show_details(self, entry: ModelInfo | None) -> None:
         panel = self.query_one(DetailsPanel)
         if entry is None:
@@ -236,6 +241,7 @@ class ModelsScreen(Screen):
             result = f"Could not read the file: {type(exc).__name__}: {one_line(exc)}"
         self.app.call_from_thread(self._inspected, entry, result)
 
+    @while_mounted
     def _inspected(self, entry: ModelInfo, result: ModelSummary | str) -> None:
         self._summaries[entry.key] = result
         if self.table.highlighted is entry:
