@@ -27,9 +27,15 @@ FIELDS = ("tag", "name", "path", "opset", "size")
 Predicate = Callable[[ModelInfo], bool]
 
 
+# A quoted part may follow a field or a dash: tag:"machine comprehension", -"two words". The zoo has
+# 13 tags with spaces; before, tag:"..." split into tag:"machine and comprehension" and matched nothing.
+_TERM = re.compile(r'(-?(?:[A-Za-z]+:)?)"([^"]*)"?|(\S+)')
+
+
 def _split(text: str) -> list[str]:
     """Whitespace-separated terms; double quotes group words (an unclosed quote runs to the end)."""
-    return [a or b for a, b in re.findall(r'"([^"]*)"?|(\S+)', text) if (a or b)]
+    terms = [prefix + quoted if bare == "" else bare for prefix, quoted, bare in _TERM.findall(text)]
+    return [t for t in terms if t]
 
 
 def _compare(field: str, value: str) -> tuple[Callable[[float, float], bool], float]:
