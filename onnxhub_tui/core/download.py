@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import io
 import os
-import queue
 import re
 import shutil
 import threading
@@ -346,78 +344,29 @@ def _write_body(
     # iter_raw() without a chunk size hands over bytes as they arrive (at most http.READ_NUM_BYTES): with a
     # fixed 1 MiB chunk, httpx buffers until a whole MiB is in, so a dropped connection lost up to 1 MiB that
     # had arrived, a slow link showed no progress for a MiB at a time, and cancel waited for the next MiB.
+    # Writing and hashing stay on this thread: a separate writer thread measured no faster here (the disk
+    # is the slower part, see _BackgroundFlush) and cost ~0.2 s more CPU per 512 MB.
     report = _Throttle(progress)
     with open(state.path, "r+b") as f:
         f.seek(state.done)
         f.truncate()
-        writer = _Writer(f, state)
-        received = state.done
+        flusher = _BackgroundFlush(f.fileno())
         try:
             for chunk in response.iter_raw():  # type: ignore[attr-defined]
                 if cancel is not None and cancel.cancelled:
                     raise CancelledError("Download cancelled; the part file is kept for a resume.")
-                writer.put(chunk)
-                received += len(chunk)
-                if size is not None and received > size:
+                f.write(chunk)
+                state.hasher.update(chunk)
+                state.done += len(chunk)
+                if size is not None and state.done > size:
                     raise _LocationFailed(f"served more than the manifest's {size:,} bytes", HashMismatchError)
-                report(received, total)
-            writer.finish()
+                report(state.done, total)
+                flusher.wrote(len(chunk))
             report(state.done, total, final=True)
         finally:
-            writer.close()  # every byte that arrived is on disk and hashed before we return or raise
+            flusher.close()  # before the fd is closed: that thread must never sync a reused descriptor
             f.flush()
             os.fsync(f.fileno())
-
-
-class _Writer:
-    """Writes and hashes the body on a thread of its own while this one reads the network.
-
-    Both ``write`` and ``hashlib`` release the GIL for large buffers, so on a fast link the three run at
-    once instead of one after another (512 MB over loopback: ~2.5 s serial, see tests/benchmarks).
-    Only this thread touches the file and ``state`` until ``close()``; at most DEPTH chunks wait."""
-
-    DEPTH = 16
-
-    def __init__(self, f: "io.BufferedRandom", state: _State) -> None:
-        self._f = f
-        self._state = state
-        self._queue: queue.Queue[bytes | None] = queue.Queue(self.DEPTH)
-        self._error: BaseException | None = None
-        self._flush = _BackgroundFlush(f.fileno())
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="onnxhub-write", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            if self._error is not None:
-                continue  # keep draining so put() never blocks on a dead writer
-            try:
-                self._f.write(chunk)
-                self._state.hasher.update(chunk)
-                self._state.done += len(chunk)
-                self._flush.wrote(len(chunk))
-            except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
-                self._error = exc
-
-    def put(self, chunk: bytes) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(chunk)
-
-    def finish(self) -> None:
-        """Wait for the queued chunks; raise the writer's error (e.g. ENOSPC) if it had one."""
-        self.close()
-        if self._error is not None:
-            raise self._error
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
-        self._thread.join()
-        self._flush.close()  # before the fd is closed: that thread must never sync a reused descriptor
 
 
 _datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
