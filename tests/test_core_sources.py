@@ -306,3 +306,28 @@ def test_credentials_in_an_http_spec_go_only_to_their_origin_and_are_never_shown
     with pytest.raises(RepoSpecError) as bad:
         parse_repo_spec(f"http://alice:{secret}@[::1/")
     assert secret not in str(bad.value)
+
+
+def test_credentials_in_mirror_urls_from_the_environment_are_never_shown(server, cache_dir, monkeypatch):
+    secret = "mirror-PASS"
+    with_creds = server.url.replace("http://", f"http://svc:{secret}@")
+    monkeypatch.setenv("ONNXHUB_GITHUB_RAW_URL", with_creds + "/raw")
+    monkeypatch.setenv("ONNXHUB_GITHUB_LFS_URL", with_creds + "/lfs")
+    monkeypatch.setenv("HF_ENDPOINT", with_creds)
+    for spec in ("acme/models:main", "onnx/models", "hf:org/repo"):
+        s = parse_repo_spec(spec)
+        assert secret not in repr(s) and secret not in s.manifest_url and secret not in " ".join(s.file_urls("m"))
+    server.add_fault("mnist-7.onnx", Fault("status", times=-1, status=403))
+    with Hub(REPO_ACME, cache_dir) as hub:
+        manifest = hub.manifest()
+        with pytest.raises(DownloadError) as failed:
+            hub.download(manifest.find("MNIST", 7))
+    assert secret not in str(failed.value)
+    assert _auth(server.hits) == {"Basic c3ZjOm1pcnJvci1QQVNT"}  # svc:mirror-PASS
+    monkeypatch.setenv("HF_ENDPOINT", f"http://svc:{secret}@[::1")
+    with pytest.raises(RepoSpecError, match="HF_ENDPOINT") as bad:
+        parse_repo_spec("hf:org/repo")
+    assert secret not in str(bad.value)
+
+
+REPO_ACME = "acme/models:main"

@@ -75,6 +75,17 @@ def _env_base(name: str, default: str) -> str:
     return (os.environ.get(name) or default).rstrip("/")
 
 
+def _env_base_auth(name: str, default: str) -> tuple[str, dict[str, str]]:
+    """A base URL from the environment, with any ``user:password@`` taken out into origin-bound auth
+    (a corporate mirror's credentials must not show up in every URL we print)."""
+    value = _env_base(name, default)
+    try:
+        return _split_credentials(value)
+    except ValueError:  # "http://[": urlsplit's "Invalid IPv6 URL"; a port that is not a number
+        shown = re.sub(r"//[^/]*@", "//***@", value)
+        raise RepoSpecError(f"{name}={shown!r} is not a valid URL.") from None
+
+
 def _host(url: str) -> str:
     """The origin (scheme, host, port) a token is bound to. Not the host name alone: a redirect to
     another port of that host, or from https down to plain http, must not carry the token either."""
@@ -119,23 +130,24 @@ def _parse_owner_repo(text: str, spec: str) -> tuple[str, str, str | None]:
 
 
 def _hf_location(owner: str, repo: str, revision: str) -> Location:
-    endpoint = _env_base("HF_ENDPOINT", HF_DEFAULT)
+    endpoint, _auth = _env_base_auth("HF_ENDPOINT", HF_DEFAULT)
     return Location(f"{endpoint}/{owner}/{repo}/resolve/{quote(revision, safe='')}/", "Hugging Face")
 
 
 def github_source(owner: str, repo: str, ref: str = "main") -> Source:
-    raw = _env_base("ONNXHUB_GITHUB_RAW_URL", GITHUB_RAW)
-    lfs = _env_base("ONNXHUB_GITHUB_LFS_URL", GITHUB_LFS)
+    raw, raw_auth = _env_base_auth("ONNXHUB_GITHUB_RAW_URL", GITHUB_RAW)
+    lfs, lfs_auth = _env_base_auth("ONNXHUB_GITHUB_LFS_URL", GITHUB_LFS)
     locations = [Location(f"{lfs}/{owner}/{repo}/{ref}/", "GitHub LFS")]
     zoo = owner.lower() == "onnx" and repo.lower() == "models"
     if zoo:
         locations.insert(0, _hf_location(*ZOO_MIRROR))
     github_token = os.environ.get("GITHUB_TOKEN")
-    hf_host = _host(_env_base("HF_ENDPOINT", HF_DEFAULT))
+    hf_endpoint, hf_auth = _env_base_auth("HF_ENDPOINT", HF_DEFAULT)
     tokens = _tokens_for(
         [(_host(raw), github_token), (_host(lfs), github_token)]
-        + ([(hf_host, os.environ.get("HF_TOKEN"))] if zoo else [])
+        + ([(_host(hf_endpoint), os.environ.get("HF_TOKEN"))] if zoo else [])
     )
+    tokens.update(raw_auth | lfs_auth | (hf_auth if zoo else {}))  # credentials in a URL are explicit: they win
     return Source(
         spec=f"{owner}/{repo}:{ref}",
         kind="github",
@@ -153,7 +165,8 @@ def hf_source(owner: str, repo: str, revision: str = "main") -> Source:
         kind="hf",
         manifest_url=location.url_for(MANIFEST_NAME),
         locations=(location,),
-        _tokens=_tokens_for([(_host(location.base), os.environ.get("HF_TOKEN"))]),
+        _tokens=_tokens_for([(_host(location.base), os.environ.get("HF_TOKEN"))])
+        | _env_base_auth("HF_ENDPOINT", HF_DEFAULT)[1],
     )
 
 
