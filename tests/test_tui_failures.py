@@ -7,7 +7,7 @@ import asyncio
 from onnxhub_tui.core.client import Hub
 from onnxhub_tui.tui.details import DetailsPanel
 from tests.support.hubserver import Fault
-from tests.support.tui import REPO, loaded, make_app, names, static_text, table, table_lines
+from tests.support.tui import REPO, loaded, make_app, names, static_text, table, table_lines, until
 
 
 def prime_manifest_cache(cache_dir) -> None:  # noqa: ANN001
@@ -81,7 +81,7 @@ def test_hostile_manifest_text_renders_literally(server, hub_tree, cache_dir):
 
     async def main() -> None:
         app = make_app(cache_dir)
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
             await loaded(pilot)
             text = "\n".join(table_lines(app))
             assert "[bold]x[/]" in text and "RedBell" in text and "[red]t[/], osc" in text
@@ -100,4 +100,20 @@ def test_hostile_manifest_text_renders_literally(server, hub_tree, cache_dir):
             app.models_screen.query_one("#search").value = "[bold]"
             await pilot.pause()
             assert names(app)[0][0] == "[bold]x[/]"
+            # the command palette shows it literally too
+            await pilot.press("ctrl+p")
+            for key in "bold":
+                await pilot.press(key)
+            await pilot.pause(0.4)
+            from textual.command import CommandList
+            options = app.screen.query_one(CommandList)
+            shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+            assert any("[bold]x[/] (opset" in text for text in shown), shown
+            await pilot.press("escape")
+            # and so do notifications
+            from textual.widgets._toast import Toast
+            app.request_download(next(e for e in app.manifest_entries if e.model == "[bold]x[/]"))
+            await until(pilot, lambda: list(app.screen.query(Toast)), what="a toast")
+            toasts = [str(toast.render()) for toast in app.screen.query(Toast)]
+            assert any("Queued [bold]x[/] /" in text for text in toasts), toasts
     asyncio.run(main())

@@ -158,6 +158,11 @@ class HubApp(App):
         self.models_screen.show_load_error(f"{message.error} {way_out}")
         self.notify(message.error, title="No manifest", severity="error", timeout=10)
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast is literal: messages carry model names, paths and server errors."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # -- cache state ------------------------------------------------------------------------------------
     def cached_state(self, entry: ModelInfo) -> str | None:
         return self._states.get(entry.model_path)

@@ -6,6 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from .fmt import clean
 
@@ -35,7 +36,7 @@ class HubCommands(Provider):
             text = f"Screen: {title}"
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(app.switch_mode, mode), help=help_text)
+                yield Hit(score, matcher.highlight(escape(text)), partial(app.switch_mode, mode), help=help_text)
         lowered = query.lower().strip()
         hits = 0
         for entry in app.manifest_entries:
@@ -45,8 +46,9 @@ class HubCommands(Provider):
             text = f"{clean(entry.model)} (opset {entry.opset})"
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(app.show_model, entry),
-                          text=text, help=clean(entry.model_path))
+                # the palette parses both strings as markup: escape manifest text so it shows literally
+                yield Hit(score, matcher.highlight(escape(text)), partial(app.show_model, entry),
+                          text=text, help=escape(clean(entry.model_path)))
                 hits += 1
                 if hits >= MAX_MODEL_HITS:
                     return

@@ -239,9 +239,6 @@ class ModelTable(ScrollView, can_focus=True):
 
     def _set_universe(self, entries: Sequence[ModelInfo]) -> None:
         universe = sorted(entries, key=self._sort_key(), reverse=self.sort_reverse)
-        if self.sort_column == "cached" and self.sort_reverse:
-            universe.reverse()  # cached first stays first; "reverse" here means names Z→A
-            universe = sorted(universe, key=lambda e: _CACHED_ORDER.get(self.cached_state(e), 2))
         self._universe = universe
         self._universe_ids = {id(e) for e in universe}
         # len() not cell_len(): 50,000 names in ~5 ms; a wide-character name is truncated with "…"
