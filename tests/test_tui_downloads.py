@@ -50,6 +50,8 @@ def test_download_completes_verified_and_marks_the_row_cached(server, hub_tree, 
             text = static_text(details, 200)
             assert "✓ cached" in text and "MatMul 1" in text and "IR version" in text
             assert any("Downloaded MNIST / 8" in n for n in notes(app))
+            await pilot.press("escape", "s", "s", "s", "s")  # model -> opset -> size -> tags -> cached
+            assert table(app).sort_column == "cached" and table(app).rows[0].model_path == entry["model_path"]
             # the downloads screen shows the finished row
             await pilot.press("2")
             screen = app.downloads_screen

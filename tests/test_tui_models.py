@@ -184,3 +184,21 @@ def test_help_lists_every_binding_with_its_id(server, cache_dir):
             await pilot.press("escape")
             assert app.screen is app.models_screen
     asyncio.run(main())
+
+
+def test_keys_are_remapped_by_binding_id(server, cache_dir, monkeypatch):
+    from onnxhub_tui.tui.app import parse_keymap
+
+    assert parse_keymap("models.download=w; app.quit=ctrl+x,x;bad;=z") == {
+        "models.download": "w", "app.quit": "ctrl+x,x"}
+    monkeypatch.setenv("ONNXHUB_TUI_KEYS", "models.sort=o")
+
+    async def main() -> None:
+        app = make_app(cache_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await loaded(pilot)
+            await pilot.press("s")
+            assert table(app).sort_column == "model"
+            await pilot.press("o")
+            assert table(app).sort_column == "opset"
+    asyncio.run(main())

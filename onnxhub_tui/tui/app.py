@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import re
 import sys
 from pathlib import Path
@@ -65,6 +66,16 @@ def cached_states(report: cache.CacheReport, entries: list[ModelInfo]) -> dict[s
     return states
 
 
+def parse_keymap(text: str) -> dict[str, str]:
+    """``"models.download=w;app.quit=ctrl+x,x"`` -> {binding id: keys}; ids are listed by ``?``."""
+    keymap: dict[str, str] = {}
+    for item in text.split(";"):
+        binding_id, sep, keys = item.partition("=")
+        if sep and binding_id.strip() and keys.strip():
+            keymap[binding_id.strip()] = keys.strip()
+    return keymap
+
+
 class HubApp(App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     TITLE = "onnxhub-tui"
@@ -109,6 +120,9 @@ class HubApp(App):
 
     # -- start-up -------------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        keymap = parse_keymap(os.environ.get("ONNXHUB_TUI_KEYS", ""))
+        if keymap:
+            self.set_keymap(keymap)
         self._load_manifest()
 
     @work(thread=True, exit_on_error=False, group="manifest")

@@ -58,7 +58,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Keys  (esc closes; ids remap keys via App.set_keymap)", id="help-title", markup=False)
+            yield Static("Keys  (esc closes; remap by id: ONNXHUB_TUI_KEYS=\"models.download=w\")", id="help-title",
+                         markup=False)
             with VerticalScroll():
                 yield Static(bindings_table(self._sections), id="help-body")
 
