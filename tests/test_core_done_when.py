@@ -132,3 +132,16 @@ def test_downloading_512_mb_stays_under_150_mb_resident(server, hub_tree, tmp_pa
     assert server.bytes_for(path) == size
     assert peak_mb < 150, f"peak resident memory {peak_mb:.0f} MB while downloading 512 MB"
     file.unlink()  # give the disk back early
+
+
+def test_load_says_nothing_on_stdout_and_logs_what_it_does(server, cache_dir, capfd, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="onnxhub_tui")
+    hub.load("MNIST", REPO, opset=7, silent=True)
+    hub.load("MNIST", REPO, opset=7, silent=True)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # no TTY here: no bar either
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("Downloading MNIST") for m in messages)
+    assert any(m.startswith("Using cached MNIST") for m in messages)
