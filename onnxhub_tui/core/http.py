@@ -9,6 +9,7 @@ import random
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -99,11 +100,19 @@ def make_client(offline: bool | None = None) -> httpx.Client:
         pool=30.0,
     )
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+    if offline:
+        transport: httpx.BaseTransport | None = _OfflineTransport()
+    elif set(urllib.request.getproxies()) - {"no"}:
+        # httpx applies HTTP(S)_PROXY / NO_PROXY only when it builds the transport itself: with the lazy
+        # one, proxies from the environment were silently ignored (corporate networks could not connect).
+        transport = None
+    else:
+        transport = _LazyTransport(limits)
     return httpx.Client(
         timeout=timeout,
         follow_redirects=False,  # we follow them ourselves, re-deciding auth per hop
         headers={"User-Agent": USER_AGENT},
-        transport=_OfflineTransport() if offline else _LazyTransport(limits),
+        transport=transport,
         limits=limits,
     )
 

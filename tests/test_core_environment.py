@@ -1,0 +1,107 @@
+"""The environment a user brings: a proxy (HTTP_PROXY/NO_PROXY), and a terminal to answer onnx.hub's
+trust question on."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from onnxhub_tui.core.client import Hub
+from onnxhub_tui.core.errors import NetworkError
+from tests.conftest import subprocess_env
+from tests.support.reliability import cache_files
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """A forward proxy that records the absolute URIs it is asked for and answers 502."""
+
+    seen: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        type(self).seen.append(self.path)
+        self.send_response(502)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy():
+    _Proxy.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Proxy.seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_requests_go_through_the_proxy_from_the_environment(proxy, cache_dir, monkeypatch):
+    url, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", url)
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("ONNXHUB_RETRIES", "2")
+    with Hub("http://models.example.invalid/hub/", cache_dir) as hub, pytest.raises(NetworkError, match="HTTP 502"):
+        hub.manifest()
+    assert seen == ["http://models.example.invalid/hub/ONNX_HUB_MANIFEST.json"] * 2  # no DNS, no direct connect
+
+
+def test_no_proxy_hosts_are_reached_directly(server, proxy, cache_dir, monkeypatch):
+    url, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with Hub("acme/models:main", cache_dir) as hub:
+        hub.download(hub.manifest().find("MNIST", 7))
+    assert seen == [] and len(server.hits) == 2
+
+
+def _read_until(fd: int, needle: bytes, timeout: float = 30) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while needle not in seen:
+        assert time.monotonic() < deadline, f"never saw {needle!r}; got {seen!r}"
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                break
+    return seen
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+def test_an_untrusted_repo_asks_on_a_terminal(server, cache_dir, answer):
+    code = ("from onnxhub_tui import hub; import sys\n"
+            f"hub.set_dir({str(cache_dir)!r})\n"
+            "m = hub.load('MNIST', 'acme/models:main', opset=8)\n"
+            "print('RESULT', type(m).__name__, flush=True)\n")
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave,
+                            env=subprocess_env(server, cache_dir), close_fds=True)
+    os.close(slave)
+    try:
+        _read_until(master, b"Continue?[y/n]")
+        os.write(master, answer.encode() + b"\n")
+        output = _read_until(master, b"RESULT")
+        proc.wait(30)
+        output += _read_until(master, b"\n")
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    if answer == "n":
+        assert b"RESULT NoneType" in output
+        assert cache_files(cache_dir) == []
+    else:
+        assert b"RESULT ModelProto" in output
+        assert [p.name.split("_", 1)[1] for p in cache_files(cache_dir)] == ["mnist-8.onnx"]
