@@ -1,5 +1,5 @@
-"""The environment a user brings: a proxy (HTTP_PROXY/NO_PROXY), and a terminal to answer onnx.hub's
-trust question on."""
+"""The environment a user brings: a proxy (HTTP_PROXY/NO_PROXY), a private CA (SSL_CERT_FILE), and a
+terminal to answer onnx.hub's trust question on."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,55 @@ def test_an_untrusted_repo_asks_on_a_terminal(server, cache_dir, answer):
     else:
         assert b"RESULT ModelProto" in output
         assert [p.name.split("_", 1)[1] for p in cache_files(cache_dir)] == ["mnist-8.onnx"]
+
+
+def _make_tls(tmp_path):
+    """A CA and a certificate for 127.0.0.1 it signed, made with the openssl command."""
+    import shutil
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path, timeout=60)
+
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+        "-subj", "/CN=onnxhub test CA", "-keyout", "ca.key", "-out", "ca.pem")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", "server.key", "-out", "server.csr")
+    (tmp_path / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-extfile", "ext.cnf", "-out", "server.pem")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    return context, tmp_path / "ca.pem"
+
+
+def test_https_with_a_private_ca_from_ssl_cert_file(hub_tree, tmp_path):
+    from tests.support.hubserver import start_server
+    from tests.support.reliability import cli_has, download_command, sha256
+
+    if not cli_has("download"):
+        pytest.skip("the CLI has no `download` subcommand yet")
+    (tmp_path / "tls").mkdir()
+    context, ca = _make_tls(tmp_path / "tls")
+    server = start_server(hub_tree.root, tls=context)
+    cache = tmp_path / "cache"
+    try:
+        assert server.url.startswith("https://127.0.0.1:")
+        env = subprocess_env(server, cache, ONNXHUB_RETRIES="2")
+        env.pop("SSL_CERT_FILE", None)
+        refused = subprocess.run(download_command("acme/models:main", cache, "MNIST"), env=env,
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 1
+        assert "certificate" in refused.stderr.lower() and "Traceback" not in refused.stderr
+        assert cache_files(cache) == []
+        env["SSL_CERT_FILE"] = str(ca)  # the corporate-CA way: trust it through the environment
+        done = subprocess.run(download_command("acme/models:main", cache, "MNIST"), env=env,
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr
+    path = Path(done.stdout.strip().splitlines()[-1])
+    assert sha256(path) == hub_tree.entry("MNIST")["metadata"]["model_sha"]

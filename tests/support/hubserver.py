@@ -10,6 +10,7 @@ import email.utils
 import hashlib
 import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -307,7 +308,8 @@ class RunningServer:
 
     def __post_init__(self) -> None:
         host, port = self.server.server_address[:2]
-        self.url = f"http://{host}:{port}"
+        scheme = "https" if getattr(self.server, "tls", False) else "http"
+        self.url = f"{scheme}://{host}:{port}"
 
     @property
     def hits(self) -> list[Hit]:
@@ -339,9 +341,13 @@ class RunningServer:
         self.server.server_close()
 
 
-def start_server(root: Path, host: str = "127.0.0.1") -> RunningServer:
-    """Serve ``root`` on ``host`` (any 127.x.y.z works on Linux loopback) at a free port."""
+def start_server(root: Path, host: str = "127.0.0.1", tls: "ssl.SSLContext | None" = None) -> RunningServer:
+    """Serve ``root`` on ``host`` (any 127.x.y.z works on Linux loopback) at a free port; over TLS when
+    given a server-side context."""
     server = HubHTTPServer(root, host)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        server.tls = True
     # A short poll interval so stop() (and so every test's teardown) takes milliseconds, not 0.5 s.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="hub-server",
                               daemon=True)
