@@ -250,6 +250,7 @@ def _scan_dir(top: str, rel_dir: str, index: dict[str, tuple[ModelInfo, str]] | 
     except OSError:
         return  # as os.walk: an unreadable folder is skipped
     prefix = f"{rel_dir}/" if rel_dir else ""
+    here = Path(top)  # here / name is cheaper than parsing each full path again
     descend: list[os.DirEntry[str]] = []
     files: list[tuple[os.DirEntry[str], bool]] = []  # (entry, listed as a folder)
     for e in items:
@@ -264,11 +265,11 @@ def _scan_dir(top: str, rel_dir: str, index: dict[str, tuple[ModelInfo, str]] | 
         elif e.is_symlink():
             files.append((e, False))  # listed as a link, never entered
         elif _SHA_PREFIX.match(e.name):
-            out.append(_classify(Path(e.path), prefix + e.name, index, is_dir=True, entry=e))
+            out.append(_classify(here / e.name, prefix + e.name, index, True, e))
         else:
             descend.append(e)
     for e, _ in files:
-        out.append(_classify(Path(e.path), prefix + e.name, index, is_dir=False, entry=e))
+        out.append(_classify(here / e.name, prefix + e.name, index, False, e))
     for e in descend:
         _scan_dir(e.path, prefix + e.name, index, out)
 
@@ -286,7 +287,7 @@ def _classify(
         return CachedFile(path, rel, 0, "orphan")
     is_link = stat.S_ISLNK(st.st_mode)
     size = _tree_size(path) if is_dir else st.st_size
-    name = path.name
+    name = entry.name if entry is not None else path.name
     final_rel = rel
     state = "complete"
     in_use = False

@@ -47,7 +47,7 @@ def _scan_in_process(cache_dir: Path, manifest: Path, env: dict[str, str] | None
     return data["seconds"], data["files"]
 
 
-async def _cache_screen_paint(repo: Path, cache_dir: Path) -> tuple[float, int]:
+async def _cache_screen_paint(repo: Path, cache_dir: Path) -> tuple[float, int, float]:
     """Seconds from pressing 3 to the cache screen painted with its scan; and the rows it shows."""
     from onnxhub_tui.core.client import Hub
     from onnxhub_tui.tui.app import HubApp
@@ -63,8 +63,9 @@ async def _cache_screen_paint(repo: Path, cache_dir: Path) -> tuple[float, int]:
         await pilot.pause()  # the repaint that shows the rows
         elapsed = time.perf_counter() - start
         files = len(app.screen.report.files)
+        scan = getattr(app.screen, "last_scan_seconds", None) or 0.0
     hub.close()
-    return elapsed, files
+    return elapsed, files, scan
 
 
 async def _until(pilot, condition, timeout: float = 60.0) -> None:  # noqa: ANN001
@@ -118,13 +119,15 @@ def run(quick: bool = False) -> Section:
         section.checks.append(Check("`cache ls` ≤ 1 s", f"no CLI yet; scan alone {fmt_s(median(scan_only))}",
                                     median(scan_only) <= 1.0))
     try:
-        paints = []
+        paints, scans = [], []
         shown = 0
         for _ in range(runs):
-            seconds, shown = asyncio.run(_cache_screen_paint(repo, cache_dir))
+            seconds, shown, scan = asyncio.run(_cache_screen_paint(repo, cache_dir))
             paints.append(seconds)
-        section.rows.append([f"TUI: key 3 to the cache screen painted ({shown:,} files, run_test 120x40)",
-                             str(runs), fmt_s(median(paints)), fmt_range(paints), "—"])
+            scans.append(scan)
+        section.rows.append([f"TUI: key 3 to the cache screen painted ({shown:,} files, run_test 120x40; its "
+                             f"scan thread: {fmt_s(median(scans))})", str(runs), fmt_s(median(paints)),
+                             fmt_range(paints), "—"])
         section.checks.append(Check("cache screen first paint ≤ 1 s", fmt_s(median(paints)), median(paints) <= 1.0))
     except ImportError as exc:
         section.checks.append(Check("cache screen first paint ≤ 1 s", f"TUI not there ({exc})", None))
