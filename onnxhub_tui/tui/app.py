@@ -338,7 +338,7 @@ class HubApp(App):
             ("Everywhere", HubApp), ("Models screen", ModelsScreen), ("Models table", ModelTable),
             ("Search box", SearchInput), ("Downloads screen", DownloadsScreen), ("Download queue", JobsTable),
             ("Cache screen", CacheScreen),
-            ("Confirmations", ConfirmScreen), ("This help", HelpScreen),
+            ("Confirmations", ConfirmScreen), ("This help", HelpScreen), ("Built in (Textual)", _TextualKeys),
         ]
         self.push_screen(HelpScreen(sections))
 
@@ -358,6 +358,15 @@ class HubApp(App):
         body = (f"{running} download(s) running and {len(pending) - running} queued. Quit anyway? "
                 "Running downloads stop; their .part files stay and resume next time.")
         self.push_screen(ConfirmScreen("Quit?", body, yes="Quit", no="Stay"), answered)
+
+
+class _TextualKeys:
+    """Textual's own keys, for the help screen (the palette's key is not in App.BINDINGS)."""
+
+    BINDINGS = [
+        Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "Command palette: models and screens by name"),
+        *App.BINDINGS,
+    ]
 
 
 def _error_text(exc: HubError) -> str:

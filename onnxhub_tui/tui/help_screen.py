@@ -36,7 +36,7 @@ def bindings_table(sections: list[tuple[str, type]]) -> Group:
         table.add_column()
         table.add_column(style="dim")
         for binding in rows:
-            table.add_row(Text(_key_text(binding.key)), Text(binding.description or binding.action),
+            table.add_row(Text(_key_text(binding.key)), Text(binding.description or binding.action.replace("_", " ")),
                           Text(binding.id or ""))
         parts.append(table)
         parts.append(Text(""))
