@@ -229,9 +229,9 @@ class HubApp(App):
             else:
                 self.notify("Not downloading: the repo is not trusted.", severity="warning", timeout=3)
 
-        body = (f"{self.hub.source.spec} is not onnx/models. Models are programs: an ONNX file from an "
+        body = (f"{clean(self.hub.source.spec)} is not onnx/models. Models are programs: an ONNX file from an "
                 "untrusted repo can exploit bugs in the runtime that loads it.\n\n"
-                f"Download {entry.model} (opset {entry.opset}) and trust this repo for the rest of the session?")
+                f"Download {what} and trust this repo for the rest of the session?")
         self.push_screen(ConfirmScreen("Trust this repo?", body, yes="Trust", no="Cancel"), answered)
 
     def _enqueue(self, entry: ModelInfo, with_data: bool) -> J.Job:
