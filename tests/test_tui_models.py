@@ -202,3 +202,25 @@ def test_keys_are_remapped_by_binding_id(server, cache_dir, monkeypatch):
             await pilot.press("o")
             assert table(app).sort_column == "opset"
     asyncio.run(main())
+
+
+def test_a_burst_of_keys_filters_once_for_the_last_text(server, cache_dir):
+    async def main() -> None:
+        app = make_app(cache_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await loaded(pilot)
+            screen = app.models_screen
+            applied: list[str] = []
+            original = screen.apply_query
+
+            def counting(text: str) -> None:
+                applied.append(text)
+                original(text)
+
+            screen.apply_query = counting  # type: ignore[method-assign]
+            search = screen.query_one("#search", Input)
+            for text in ("s", "sq", "squ", "sque", "squee", "squeez", "squeeze"):  # like a paste, no pause
+                search.value = text
+            await pilot.pause()
+            assert applied == ["squeeze"] and names(app) == [("SqueezeNet", 9)]
+    asyncio.run(main())

@@ -76,6 +76,7 @@ class ModelsScreen(Screen):
         self._summaries: dict[str, ModelSummary | str] = {}
         self._query_text: str | None = None  # the last valid query, None before the first
         self._results: dict[str, list[ModelInfo]] = {}  # recent queries' rows, for backspace
+        self._pending_query: str | None = None
 
     @property
     def hub_app(self) -> HubApp:
@@ -178,10 +179,21 @@ class ModelsScreen(Screen):
     # -- events ---------------------------------------------------------------------------------
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        self.apply_query(event.value)
+        # Keys that arrive together (fast typing, a paste) filter once, for the last text: the filter
+        # runs after the messages already queued, and each of them only replaces the pending text.
+        scheduled = self._pending_query is not None
+        self._pending_query = event.value
+        if not scheduled:
+            self.call_later(self._apply_pending_query)
+
+    def _apply_pending_query(self) -> None:
+        text, self._pending_query = self._pending_query, None
+        if text is not None:
+            self.apply_query(text)
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
+        self._apply_pending_query()
         self.table.focus()
 
     @on(ModelTable.Highlighted)
