@@ -409,3 +409,56 @@ def test_connect_timeout_is_retried_then_reported(server, hub, blackhole, monkey
             fresh.download(entry(fresh))
         assert time.monotonic() - started < 3
     assert_nothing_cached(hub)
+
+
+# -- rarer answers ---------------------------------------------------------------------------------
+
+
+def test_416_to_a_resume_restarts_and_a_smaller_file_is_named(server, hub, blob, hub_tree):
+    """The server's file is shorter than our part (416 to the Range), and shorter than the manifest says."""
+    data = blob_bytes(server, blob)
+    (hub_tree.repo_dir / BLOB).write_bytes(data[:MB])
+    write_part(hub, data[: 2 * MB])
+    with pytest.raises(HashMismatchError, match="served a 1,048,576-byte file where the manifest says 3,145,728"):
+        hub.download(entry(hub))
+    assert [h.status for h in server.hits_for(BLOB)] == [416, 200]
+    assert server.range_starts(BLOB) == [2 * MB, None]
+    assert_nothing_cached(hub)
+
+
+def test_an_unexpected_status_fails_the_location(server, hub):
+    server.add_fault(BLOB, Fault("body", status=204, body=b""))
+    with pytest.raises(DownloadError, match="unexpected HTTP 204"):
+        hub.download(entry(hub))
+    assert len(server.hits_for(BLOB)) == 1
+    assert_nothing_cached(hub)
+
+
+def test_two_different_wrong_bodies_fail_without_blaming_the_manifest(server, hub, blob):
+    server.add_fault(BLOB, Fault("wrong_bytes"))
+    server.add_fault(BLOB, Fault("body", status=200, body=b"\x00" * SIZE))
+    with pytest.raises(HashMismatchError) as info:
+        hub.download(entry(hub))
+    message = str(info.value)
+    assert f"expected {blob['metadata']['model_sha']}" in message and "probably stale" not in message
+    assert len(server.hits_for(BLOB)) == 2
+    assert_nothing_cached(hub)
+
+
+def test_download_file_refuses_a_target_outside_the_cache(server, hub, tmp_path):
+    from onnxhub_tui.core.download import download_file
+
+    outside = tmp_path / "elsewhere" / "m.onnx"
+    with pytest.raises(DownloadError, match="outside the cache"):
+        download_file(hub.client, hub.source, BLOB, outside, hub.cache_dir, None, None)
+    assert not outside.parent.exists()
+    assert server.hits_for(BLOB) == []
+
+
+def test_a_folder_where_a_local_file_should_be_is_a_clear_error(hub_tree, cache_dir):
+    entry_ = hub_tree.entry("MNIST", 7)
+    (hub_tree.repo_dir / entry_["model_path"]).unlink()
+    (hub_tree.repo_dir / entry_["model_path"]).mkdir()
+    with Hub(str(hub_tree.repo_dir), cache_dir) as local, pytest.raises(DownloadError, match="directory"):
+        local.download(local.manifest().find("MNIST", 7))
+    assert cache_files(cache_dir) == []
