@@ -104,6 +104,10 @@ class HubApp(App):
         self.add_mode("downloads", lambda: self._screen("downloads"))
         self.add_mode("cache", CacheScreen)
 
+    def run(self, *args: Any, mouse: bool | None = None, **kwargs: Any) -> Any:
+        """``mouse`` defaults to what the app was built with (``--no-mouse``)."""
+        return super().run(*args, mouse=self.mouse if mouse is None else mouse, **kwargs)
+
     def _screen(self, name: str) -> Screen:
         if name not in self._screens:
             self._screens[name] = ModelsScreen() if name == "models" else DownloadsScreen()
@@ -384,7 +388,7 @@ def _error_text(exc: HubError) -> str:
 def run_tui(hub: Hub, *, jobs: int = 3, trust: bool = False, mouse: bool = True) -> int:
     """Run the app until it quits; the exit code for the shell."""
     app = HubApp(hub, jobs=jobs, trust=trust, mouse=mouse)
-    result = app.run(mouse=mouse)
+    result = app.run()
     if app.return_code:
         return app.return_code
     return result if isinstance(result, int) else 0

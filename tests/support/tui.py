@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,7 +65,3 @@ def static_text(widget: Static, width: int = 100) -> str:
 async def type_text(pilot: Pilot, text: str) -> None:
     for ch in text:
         await pilot.press({" ": "space"}.get(ch, ch))
-
-
-def run(coro: object) -> None:
-    asyncio.run(coro)  # type: ignore[arg-type]
