@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
