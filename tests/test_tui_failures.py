@@ -25,6 +25,9 @@ def test_offline_start_uses_the_cached_manifest(server, cache_dir):
             await loaded(pilot)
             assert app.manifest_state == "offline" and len(names(app)) == 10
             assert "manifest offline" in static_text(app.models_screen.query_one("#status"))
+            await pilot.press("d")  # nothing cached: the job fails saying why, the app goes on
+            await until(pilot, lambda: app.queue.jobs and app.queue.jobs[0].finished, what="the job")
+            assert app.queue.jobs[0].state == "failed" and app.queue.jobs[0].error.startswith("offline: ")
     asyncio.run(main())
     assert len(server.hits) == hits  # not one request
 
