@@ -193,9 +193,10 @@ def test_trust_is_asked_once_per_session(server, cache_dir):
     asyncio.run(main())
 
 
-def test_quitting_with_downloads_running_asks_first(server, cache_dir):
-    gate = threading.Event()
-    server.add_fault("resnet50-9.onnx", Fault("hold", gate=gate))
+def test_quitting_with_downloads_running_asks_first_and_keeps_the_part(server, hub_tree, cache_dir):
+    server.add_fault("resnet50-9.onnx", Fault("trickle", chunk=1024, seconds=0.05))  # ~4 s in all
+    entry = hub_tree.entry("ResNet50")
+    target = cache.cached_path(cache_dir, entry["model_path"], entry["metadata"]["model_sha"])
 
     async def main() -> None:
         app = make_app(cache_dir)
@@ -203,6 +204,7 @@ def test_quitting_with_downloads_running_asks_first(server, cache_dir):
             await loaded(pilot)
             await highlight(pilot, app, "ResNet50")
             await pilot.press("d")
+            await until(pilot, lambda: app.queue.jobs[0].done > 2048, what="some bytes")
             await pilot.press("q")
             assert isinstance(app.screen, ConfirmScreen) and app.is_running
             await pilot.press("n")
@@ -210,9 +212,8 @@ def test_quitting_with_downloads_running_asks_first(server, cache_dir):
             await pilot.press("q")
             await pilot.press("y")
             assert app.queue.jobs[0].cancel.cancelled
-            gate.set()
             await until(pilot, lambda: not app.is_running, what="the exit")
-    try:
-        asyncio.run(main())
-    finally:
-        gate.set()
+    asyncio.run(main())  # returns once the worker thread has stopped
+    part = target.with_name(target.name + cache.PART)
+    assert part.is_file() and 0 < part.stat().st_size < entry["metadata"]["model_bytes"]
+    assert not target.exists()
