@@ -200,3 +200,40 @@ def test_any_fault_sequence_ends_verified_or_in_a_clear_error(server, hub_tree, 
     assert all(p.stat().st_size <= _SIZE for p in leftovers)
     if target.exists():
         assert leftovers == []
+
+
+# -- the cache index agrees with the layout ---------------------------------------------------------
+
+from pathlib import Path as _Path  # noqa: E402
+
+from onnxhub_tui.core import cache as _cache  # noqa: E402
+from onnxhub_tui.core.errors import UnsafePathError as _Unsafe  # noqa: E402
+
+_segment = st.text(alphabet=st.sampled_from(list("ab.-_+ 1~é[")), min_size=1, max_size=5)
+_model_paths = st.lists(_segment | st.just("") | st.just(".") | st.just(".."), min_size=1, max_size=4).map("/".join)
+
+
+@FAST
+@given(_model_paths, st.sampled_from([None, "a" * 64]), st.booleans())
+def test_the_scan_index_names_exactly_the_files_the_layout_writes(model_path, sha, archive):
+    """cache._index builds its keys with string operations (for speed); they must equal the paths
+    cached_path / extracted_dir give, or cached files would be reported as orphans."""
+    path = model_path + (".tar.gz" if archive else ".onnx")
+    raw = {"model": "M", "model_path": "m.onnx", "opset_version": 1, "metadata": {}}
+    if archive:
+        raw["metadata"].update(model_with_data_path=path, model_with_data_sha=sha)
+    else:
+        raw.update(model_path=path)
+        raw["metadata"]["model_sha"] = sha
+    entries = parse_entries([raw]).entries
+    if not entries:
+        return  # refused by the manifest parser: never in the cache
+    try:
+        expected = str(_cache.cached_rel(path, sha))
+    except _Unsafe:
+        assert path not in {e.model_path for e in entries}
+        return
+    index = _cache._index(entries)  # noqa: SLF001
+    assert expected in index
+    if archive:
+        assert str(_cache.extracted_dir(_Path(expected))) in index

@@ -247,3 +247,21 @@ def test_non_manifests_via_the_api_are_clear_errors(server, hub_tree, cache_dir,
     assert isinstance(info.value, AssertionError)
     assert "ONNX_HUB_MANIFEST.json (HTTP 200)" in str(info.value)
     assert g.changes() == [] and cache_files(cache_dir) == []
+
+
+@pytest.mark.parametrize("name", [".tar.gz", "..tar.gz", "...tar.gz"])
+def test_archive_names_that_strip_to_nothing_or_dots_stay_inside(server, hub_tree, cache_dir, guard, name):
+    """Found by this suite: without a SHA prefix, "...tar.gz" stripped to ".." (the parent folder) and
+    ".tar.gz" to "" (a ValueError)."""
+    model = hub_tree.files["validated/vision/classification/mnist/model/mnist-8.onnx"]
+    archive = _tar((_member("pkg/model.onnx"), model))
+    (hub_tree.repo_dir / "dots").mkdir()
+    (hub_tree.repo_dir / "dots/m.onnx").write_bytes(model)
+    (hub_tree.repo_dir / "dots" / name).write_bytes(archive)
+    entry = _entry("Dots", "dots/m.onnx", model, model_with_data_path=f"dots/{name}")
+    hub_tree.write_manifest(hub_tree.manifest + [entry])
+    with guard() as g:
+        folder = hubapi.download_model_with_test_data("Dots", REPO, silent=True)
+    assert g.changes() == []
+    assert Path(folder) == cache_dir / "dots" / f"{name}.d" / "pkg"
+    assert (Path(folder) / "model.onnx").read_bytes() == model

@@ -70,8 +70,14 @@ def data_archive(cache_dir: Path, entry: ModelInfo) -> Path | None:
 
 def extracted_dir(archive: Path) -> Path:
     """onnx.hub's folder for an archive: the same name without ``.tar.gz``."""
-    name = archive.name
-    return archive.with_name(name[: -len(TAR_SUFFIX)] if name.endswith(TAR_SUFFIX) else name + ".d")
+    return archive.with_name(_extracted_name(archive.name))
+
+
+def _extracted_name(name: str) -> str:
+    # Without a SHA prefix, ".tar.gz", "..tar.gz" or "...tar.gz" would leave "", "." or "..": a ValueError
+    # from Path.with_name, or the parent folder itself. Those archives extract to "<name>.d".
+    stem = name[: -len(TAR_SUFFIX)] if name.endswith(TAR_SUFFIX) else ""
+    return stem if stem not in ("", ".", "..") else name + ".d"
 
 
 def lock_path(cache_dir: Path, target: Path) -> Path:
@@ -196,7 +202,7 @@ def _index(entries: Iterable[ModelInfo]) -> dict[str, tuple[ModelInfo, str]]:
                 archive = _rel_key(entry.model_with_data_path, entry.model_with_data_sha)
                 index[archive] = (entry, "data")
                 name = archive.rpartition("/")[2]
-                folder = name[: -len(TAR_SUFFIX)] if name.endswith(TAR_SUFFIX) else name + ".d"  # extracted_dir
+                folder = _extracted_name(name)  # as extracted_dir
                 index[archive[: len(archive) - len(name)] + folder] = (entry, "data")
         except UnsafePathError:
             continue
