@@ -462,3 +462,24 @@ def test_a_folder_where_a_local_file_should_be_is_a_clear_error(hub_tree, cache_
     with Hub(str(hub_tree.repo_dir), cache_dir) as local, pytest.raises(DownloadError, match="directory"):
         local.download(local.manifest().find("MNIST", 7))
     assert cache_files(cache_dir) == []
+
+
+def test_retry_policy_reads_the_environment_and_retry_after_forms(monkeypatch):
+    import email.utils
+
+    from onnxhub_tui.core.http import RetryPolicy
+
+    monkeypatch.setenv("ONNXHUB_RETRIES", "0")
+    monkeypatch.setenv("ONNXHUB_BACKOFF", "not a number")
+    monkeypatch.setenv("ONNXHUB_MAX_WAIT", "7")
+    policy = RetryPolicy.from_env()
+    assert (policy.attempts, policy.backoff, policy.max_wait) == (1, RetryPolicy.backoff, 7.0)
+    soon = email.utils.formatdate(time.time() + 3, usegmt=True)
+    assert 1.5 < policy.wait(1, soon) <= 3.5  # an HTTP date
+    assert policy.wait(1, email.utils.formatdate(time.time() - 60, usegmt=True)) == 0.0  # in the past
+    assert policy.wait(1, "2") == 2.0 and policy.wait(1, "99999") == 7.0  # seconds, capped
+    assert policy.wait(1, "-3") == 0.0
+    for junk in ("soon", "", None):
+        assert 0 < policy.wait(3, junk) <= 7.0  # jittered backoff instead
+    waits = [RetryPolicy(backoff=1.0, max_wait=100).wait(n) for n in (1, 2, 3, 4)]
+    assert all(2 ** (n - 1) * 0.5 <= w <= 2 ** (n - 1) for n, w in zip((1, 2, 3, 4), waits))
