@@ -71,6 +71,10 @@ def test_duplicates_are_notifications_not_jobs(server, cache_dir):
             await highlight(pilot, app, "ResNet50")
             await pilot.press("d")
             await until(pilot, lambda: app.queue.jobs and app.queue.jobs[0].state == J.DOWNLOADING)
+            row = table_lines(app)[table(app).cursor + 1]
+            assert row.rstrip().endswith("↓"), row  # in the queue
+            details = app.models_screen.query_one(DetailsPanel).query_one("#details-body")
+            assert "in the download queue" in static_text(details, 200)
             await pilot.press("d")
             assert len(app.queue.jobs) == 1
             assert any("already in the queue" in n for n in notes(app))
@@ -141,7 +145,9 @@ def test_cancel_keeps_a_resumable_part_and_retry_resumes_it(server, hub_tree, ca
             assert target.is_file() and not part.exists()
             ranges = [h.range_start for h in server.hits_for("resnet50-9.onnx")]
             assert ranges[0] in (None, 0) and ranges[-1] and ranges[-1] > 0, ranges
-            await pilot.press("c")
+            await pilot.press("enter")  # a job's row leads to its model
+            assert app.screen is app.models_screen and table(app).highlighted is job.entry
+            await pilot.press("2", "c")
             assert not app.queue.jobs
     asyncio.run(main())
 

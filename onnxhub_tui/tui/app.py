@@ -98,6 +98,7 @@ class HubApp(App):
         self.trusted = trust or hub.source.trusted
         self.mouse = mouse
         self._states: dict[str, str] = {}
+        self._pending_paths: set[str] = set()  # model files with a queued or running job
         self._screens: dict[str, Screen] = {}
         self.add_mode("models", lambda: self._screen("models"))
         self.add_mode("downloads", lambda: self._screen("downloads"))
@@ -182,7 +183,11 @@ class HubApp(App):
 
     # -- cache state ------------------------------------------------------------------------------------
     def cached_state(self, entry: ModelInfo) -> str | None:
-        return self._states.get(entry.model_path)
+        """"complete", "partial", "queued" (a download of the model is queued or running) or None."""
+        state = self._states.get(entry.model_path)
+        if state != "complete" and entry.model_path in self._pending_paths:
+            return "queued"
+        return state
 
     @property
     def cached_count(self) -> int:
@@ -249,7 +254,11 @@ class HubApp(App):
         for job in self.queue.start_next():
             self._job_changed(job)
             self._run_job(job)
-        if "models" in self._screens and self.models_screen.is_mounted:
+        pending = {j.entry.model_path for j in self.queue.pending if not j.with_data}
+        if pending != self._pending_paths:
+            self._pending_paths = pending
+            self._refresh_cached()  # the ↓ marks
+        elif "models" in self._screens and self.models_screen.is_mounted:
             self.models_screen.update_status()
 
     @work(thread=True, exit_on_error=False, group="downloads")
@@ -303,8 +312,7 @@ class HubApp(App):
     def cancel_job(self, job: J.Job) -> bool:
         ok = self.queue.cancel(job)
         self._job_changed(job)
-        if ok and job.state == J.CANCELLED:
-            self._pump()
+        self._pump()
         return ok
 
     def retry_job(self, job: J.Job) -> bool:

@@ -96,6 +96,7 @@ class DownloadsScreen(Screen):
         Binding("x", "cancel", "Cancel", id="downloads.cancel"),
         Binding("r", "retry", "Retry", id="downloads.retry"),
         Binding("c", "clear", "Clear done", id="downloads.clear"),
+        Binding("m", "show_model", "Show model", show=False, id="downloads.model"),  # enter too
     ]
 
     def __init__(self) -> None:
@@ -228,6 +229,16 @@ class DownloadsScreen(Screen):
         if not self.hub_app.retry_job(job):
             self.notify(f"Only failed or cancelled downloads can be retried ({clean(job.label)} is {job.state}).",
                         severity="warning", timeout=3)
+
+    def action_show_model(self) -> None:
+        """The highlighted job's model on the models screen (enter on a row does the same)."""
+        job = self.highlighted_job()
+        if job is not None:
+            self.hub_app.show_model(job.entry)
+
+    @on(DataTable.RowSelected, "#jobs")
+    def _row_selected(self) -> None:
+        self.action_show_model()
 
     def action_clear(self) -> None:
         removed = self.hub_app.clear_finished()

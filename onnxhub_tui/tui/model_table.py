@@ -27,7 +27,7 @@ from ..core.manifest import ModelInfo
 from .fmt import clean, human_size
 
 CachedState = Callable[[ModelInfo], "str | None"]
-MARKS = {"complete": "✓", "partial": "◐"}
+MARKS = {"complete": "✓", "partial": "◐", "queued": "↓"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("cached", "cached", 6),
 )
 SORTABLE = tuple(c.key for c in COLUMNS)
-_CACHED_ORDER = {"complete": 0, "partial": 1, None: 2}
+_CACHED_ORDER = {"complete": 0, "queued": 1, "partial": 2, None: 3}
 
 
 class ModelTable(ScrollView, can_focus=True):
@@ -68,6 +68,7 @@ class ModelTable(ScrollView, can_focus=True):
         "model-table--cursor-blurred",
         "model-table--complete",
         "model-table--partial",
+        "model-table--queued",
         "model-table--dim",
         "model-table--empty",
     }
@@ -79,6 +80,7 @@ class ModelTable(ScrollView, can_focus=True):
     ModelTable > .model-table--cursor-blurred { background: $block-cursor-blurred-background; }
     ModelTable > .model-table--complete { color: $text-success; }
     ModelTable > .model-table--partial { color: $text-warning; }
+    ModelTable > .model-table--queued { color: $text-accent; }
     ModelTable > .model-table--dim { color: $text-muted; }
     ModelTable > .model-table--empty { color: $text-muted; text-style: italic; }
     """
@@ -234,7 +236,7 @@ class ModelTable(ScrollView, can_focus=True):
             return lambda e: (",".join(e.tag_list).lower(), e.model.lower())
         if column == "cached":
             state = self.cached_state
-            return lambda e: (_CACHED_ORDER.get(state(e), 2), e.model.lower(), e.opset)
+            return lambda e: (_CACHED_ORDER.get(state(e), 3), e.model.lower(), e.opset)
         return lambda e: (e.model.lower(), e.opset)
 
     def _set_universe(self, entries: Sequence[ModelInfo]) -> None:
@@ -379,7 +381,7 @@ class ModelTable(ScrollView, can_focus=True):
         dim = style + self.get_component_rich_style("model-table--dim") if index != self.cursor else style
         state = self.cached_state(entry)
         mark = style
-        if state in ("complete", "partial") and index != self.cursor:
+        if state in MARKS and index != self.cursor:
             mark = style + self.get_component_rich_style(f"model-table--{state}")
         styles = [style, dim, dim, dim, mark]
         return Strip(self._line(self._cells(entry), widths, styles, style)).adjust_cell_length(width, style)
