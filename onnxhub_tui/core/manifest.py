@@ -47,6 +47,7 @@ class ModelInfo:
         self.model_bytes: int | None = metadata.get("model_bytes")
         self.tag_list: tuple[str, ...] = tuple(metadata.get("tags") or ())
         self.tags: set[str] = set(self.tag_list)
+        self.tags_lower: tuple[str, ...] = tuple(t.lower() for t in self.tag_list)  # for tag: searches
         self.model_with_data_path: str | None = metadata.get("model_with_data_path")
         self.model_with_data_sha: str | None = metadata.get("model_with_data_sha")
         self.model_with_data_bytes: int | None = metadata.get("model_with_data_bytes")

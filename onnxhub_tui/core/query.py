@@ -63,7 +63,7 @@ def _term(term: str) -> Predicate:
             raise QueryError(f"{key}: needs a value, e.g. tag:vision, opset:>=12, size:<50MB")
         lowered = value.lower()
         if key == "tag":
-            predicate = lambda m: any(lowered in t.lower() for t in m.tag_list)  # noqa: E731
+            predicate = lambda m: any(lowered in t for t in m.tags_lower)  # noqa: E731
         elif key == "name":
             predicate = lambda m: lowered in m.model.lower()  # noqa: E731
         elif key == "path":
