@@ -3,6 +3,7 @@ curl, a careful shell pipeline, and onnx 1.20's own onnx.hub.load (installed in 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -43,6 +44,16 @@ import sys
 from onnxhub_tui.core.client import Hub
 with Hub(sys.argv[1], sys.argv[2]) as h:
     h.download(h.manifest().find(sys.argv[3]))
+"""
+
+_IN_PROCESS = """
+import os, sys, time, json
+from onnxhub_tui.core.client import Hub
+with Hub(sys.argv[1], sys.argv[2]) as h:
+    entry = h.manifest().find(sys.argv[3])
+    cpu, t = time.process_time(), time.perf_counter()
+    h.download(entry)
+    print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu}))
 """
 
 _OUR_LOAD = """
@@ -122,23 +133,33 @@ def run(quick: bool = False) -> Section:
         if onnx120:
             cases.append(("onnx 1.20 `onnx.hub.load`", lambda r: [onnx120, str(wrapper), repo_url, d(r), big.name]))
 
+        in_process: dict[str, list[tuple[float, float]]] = {"after": [], "before": []}
+        if BEFORE:  # the core alone, without interpreter start-up and imports, before and after
+            cases.append(("in process: after", ("in-process", {})))
+            cases.append(("in process: before", ("in-process", {"PYTHONPATH": BEFORE["path"]})))
         # Warm the server's page cache so the first measured command does not pay for the disk.
         subprocess.run(["curl", "-s", "-f", "-o", "/dev/null", file_url], check=True)
-        samples: dict[str, list] = {name: [] for name, _ in cases}
+        samples: dict[str, list] = {name: [] for name, _ in cases if not name.startswith("in process")}
         for i in range(runs):  # round-robin, so a noisy moment hits every command alike
             for name, make in cases:
                 run_dir = scratch / f"r{i}"
                 drop_tree(run_dir)
                 run_dir.mkdir(parents=True)
                 make, env = make if isinstance(make, tuple) else (make, {})
-                cmd = make(run_dir)
                 os.sync()  # earlier runs' dirty pages must not be written back during this one
-                sample = measure(cmd, shell=isinstance(cmd, str), env=env)
-                samples[name].append(sample)
+                if make == "in-process":
+                    out = subprocess.run([PYTHON, "-c", _IN_PROCESS, repo_url, str(run_dir), big.name],
+                                         env={**os.environ, **env}, capture_output=True, text=True, check=True)
+                    data = json.loads(out.stdout.strip().splitlines()[-1])
+                    in_process[name.rsplit(" ", 1)[-1]].append((data["seconds"], data["cpu"]))
+                else:
+                    cmd = make(run_dir)
+                    samples[name].append(measure(cmd, shell=isinstance(cmd, str), env=env))
                 drop_tree(run_dir)
         server_kind = server.kind
     drop_tree(scratch)
 
+    cases = [(name, make) for name, make in cases if samples.get(name)]
     curl_name = "`curl -s -o FILE URL`"
     curl_t = median([s.seconds for s in samples[curl_name]])
     stats = {}
@@ -176,6 +197,13 @@ def run(quick: bool = False) -> Section:
         f"(not during) each timing. Times are whole processes (interpreter start and imports included). "
         f"{tool_version(['curl', '--version'])}."
     )
+    if in_process["after"] and in_process["before"]:
+        a, b = in_process["after"], in_process["before"]
+        section.notes.append(
+            f"`Hub.download` inside one process (no start-up, no imports), {len(a)} runs each: "
+            f"{fmt_s(median([x[0] for x in a]))} (CPU {fmt_s(median([x[1] for x in a]))}) now, "
+            f"{fmt_s(median([x[0] for x in b]))} (CPU {fmt_s(median([x[1] for x in b]))}) at {BEFORE['ref']}."
+        )
     sync_t, _ = stats["`curl -s -o FILE URL && sync FILE`"]
     section.notes.append(
         "Our downloads fsync the file before publishing it (a crash never leaves a torn model); curl -o does not, "
