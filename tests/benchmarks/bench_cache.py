@@ -91,7 +91,8 @@ def run(quick: bool = False) -> Section:
                       [str(CLI), "cache", "ls", "--repo", str(repo), "--cache-dir", str(cache_dir)]))
         cases.append(("`onnxhub-tui cache ls --offline` (no manifest)",
                       [str(CLI), "cache", "ls", "--offline", "--cache-dir", str(cache_dir)]))
-    cases.append(("`find DIR -type f -printf '%s %p\\n'`", ["find", str(cache_dir), "-type", "f", "-printf", "%s %p\n"]))
+    cases.append(("`find DIR -type f -printf '%s %p\\n'`",
+                  ["find", str(cache_dir), "-type", "f", "-printf", "%s %p\n"]))
     cases.append(("`du -sb DIR`", ["du", "-sb", str(cache_dir)]))
     samples: dict[str, list] = {name: [] for name, _ in cases}
     scan_only: list[float] = []

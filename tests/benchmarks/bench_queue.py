@@ -49,7 +49,9 @@ def run(quick: bool = False) -> Section:
 
         label = "`onnxhub-tui download` ×8" if use_cli else "`Hub.download` ×8 in a thread pool (no CLI yet)"
         curl_seq = " ; ".join(f"curl -s -f -o {{d}}/f{i} {u}" for i, u in enumerate(urls))
-        curl_par = "curl -s -f --parallel --parallel-max 4 " + " ".join(f"-o {{d}}/f{i} {u}" for i, u in enumerate(urls))
+        curl_par = "curl -s -f --parallel --parallel-max 4 " + " ".join(
+            f"-o {{d}}/f{i} {u}" for i, u in enumerate(urls)
+        )
         cases = [
             (f"{label} `--jobs 1`", ours(1)),
             (f"{label} `--jobs 4`", ours(4)),

@@ -72,7 +72,8 @@ def measure(cmd: list[str] | str, env: dict[str, str] | None = None, shell: bool
             "import resource,subprocess,sys,time;s=time.perf_counter();"
             "r=subprocess.run(sys.argv[1:],stdin=subprocess.DEVNULL,stdout=subprocess.DEVNULL,stderr=subprocess.PIPE);"
             "sys.stderr.buffer.write(r.stderr);"
-            "print(time.perf_counter()-s, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);sys.exit(r.returncode)"
+            "print(time.perf_counter()-s, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
+            "sys.exit(r.returncode)"
         )
         proc = subprocess.run([PYTHON, "-c", code, *cmd], env=full_env, capture_output=True, text=True)
         parts = proc.stdout.split()
