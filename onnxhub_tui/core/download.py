@@ -198,7 +198,13 @@ class _LocalResponse:
             self.headers["content-range"] = f"bytes {offset}-{size - 1}/{size}"
 
     def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        while chunk := self._file.read(chunk_size or CHUNK):
+        while True:
+            try:
+                chunk = self._file.read(chunk_size or CHUNK)
+            except OSError as exc:  # the source's fault (a vanished share), not the cache's: try the next location
+                raise _LocationFailed(f"read error: {exc.strerror or exc}") from None
+            if not chunk:
+                return
             yield chunk
 
     def close(self) -> None:
