@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Static
 
 from ..core.inspect import ModelSummary
@@ -115,6 +116,34 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
     return Group(*parts)
 
 
+class _Body(Static):
+    """The panel's text. ``hold()`` keeps a new content from being measured and painted until
+    ``release()``: rendering the Rich tables costs tens of milliseconds, too much for every row the
+    cursor passes over or every key of a search."""
+
+    _holding = False
+    _held = False
+
+    def hold_update(self, content: RenderableType) -> None:
+        self._holding = True
+        try:
+            self.update(content)
+        finally:
+            self._holding = False
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False,  # noqa: ANN002
+                recompose: bool = False) -> Static:
+        if self._holding:
+            self._held = True
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self.refresh(layout=True)
+
+
 class DetailsPanel(VerticalScroll, can_focus=True):
     """A scrollable, focusable panel; ``show`` replaces its content."""
 
@@ -122,13 +151,40 @@ class DetailsPanel(VerticalScroll, can_focus=True):
     DetailsPanel { padding: 0 1; }
     DetailsPanel > Static { width: 1fr; }
     """
+    SETTLE = 0.12  # seconds without a new ``show(defer=True)`` before the held content is painted
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self._timer: Timer | None = None
 
     def compose(self):  # noqa: ANN201 - Textual's signature
-        yield Static(Text("Loading…", style="dim"), id="details-body")
+        yield _Body(Text("Loading…", style="dim"), id="details-body")
 
     def show(self, entry: ModelInfo | None, cache: CacheInfo | None = None,
-             summary: ModelSummary | str | None = None) -> None:
-        self.query_one("#details-body", Static).update(details_renderable(entry, cache, summary))
+             summary: ModelSummary | str | None = None, *, defer: bool = False) -> None:
+        """Show ``entry``; with ``defer`` the content is set now but painted once the cursor settles."""
+        body = self.query_one("#details-body", _Body)
+        if not defer:
+            self._stop_timer()
+            body.update(details_renderable(entry, cache, summary))
+            return
+        body.hold_update(details_renderable(entry, cache, summary))
+        self._stop_timer()
+        self._timer = self.set_timer(self.SETTLE, self.flush)
+
+    def flush(self) -> None:
+        """Paint held content now."""
+        self._stop_timer()
+        self.query_one("#details-body", _Body).release()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def on_focus(self) -> None:
+        self.flush()
 
     def show_message(self, text: str) -> None:
-        self.query_one("#details-body", Static).update(Text(clean(text)))
+        self._stop_timer()
+        self.query_one("#details-body", _Body).update(Text(clean(text)))

@@ -17,7 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -139,6 +139,7 @@ class ModelTable(ScrollView, can_focus=True):
         self._universe_ids: set[int] = set()
         self._name_width = 12
         self._last_highlighted: ModelInfo | None = None
+        self._paint: _Paint | None = None
 
     # -- public API ---------------------------------------------------------------------------
     @property
@@ -330,13 +331,13 @@ class ModelTable(ScrollView, can_focus=True):
             left += width + 1
         return None
 
-    def _cells(self, entry: ModelInfo) -> list[str]:
+    def _cells(self, entry: ModelInfo, state: str | None) -> list[str]:
         return [
             clean(entry.model),
             str(entry.opset),
             human_size(entry.model_bytes) if entry.model_bytes is not None else "",
             clean(", ".join(entry.tag_list)),
-            MARKS.get(self.cached_state(entry) or "", ""),
+            MARKS.get(state or "", ""),
         ]
 
     def _line(self, texts: list[str], widths: list[int], styles: list[Style], gap: Style) -> list[Segment]:
@@ -353,12 +354,32 @@ class ModelTable(ScrollView, can_focus=True):
             segments.append(Segment(text, style))
         return segments
 
-    def render_line(self, y: int) -> Strip:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Why: a paint asks for ~40 lines; the styles and widths are the same for all of them, and
+        # computing them per line (rich_style walks the ancestors) was half of a search key's paint.
+        self._paint = self._paint_context()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
+    def _paint_context(self) -> _Paint:
         width = self.scrollable_content_region.width
         base = self.rich_style
-        widths = self._widths(width)
+        component = self.get_component_rich_style
+        cursor = base + component("model-table--cursor" if self.has_focus else "model-table--cursor-blurred")
+        dim = base + component("model-table--dim")
+        return _Paint(
+            width=width, widths=self._widths(width), base=base, cursor=cursor, dim=dim,
+            header=base + component("model-table--header"), empty=base + component("model-table--empty"),
+            marks={state: base + component(f"model-table--{state}") for state in MARKS},
+        )
+
+    def render_line(self, y: int) -> Strip:
+        paint = self._paint or self._paint_context()
+        width, widths, base = paint.width, paint.widths, paint.base
         if y == 0:
-            header = base + self.get_component_rich_style("model-table--header")
+            header = paint.header
             labels = []
             for column in COLUMNS:
                 mark = (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_column else ""
@@ -368,20 +389,30 @@ class ModelTable(ScrollView, can_focus=True):
         if not self._rows:
             lines = textwrap.wrap(clean(self._empty_text), max(10, width - 2))
             if 0 <= y - 2 < len(lines):
-                style = base + self.get_component_rich_style("model-table--empty")
-                return Strip([Segment(" " + lines[y - 2], style)]).adjust_cell_length(width, base)
+                return Strip([Segment(" " + lines[y - 2], paint.empty)]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         if index >= len(self._rows):
             return Strip.blank(width, base)
         entry = self._rows[index]
-        style = base
-        if index == self.cursor:
-            style = base + self.get_component_rich_style(
-                "model-table--cursor" if self.has_focus else "model-table--cursor-blurred")
-        dim = style + self.get_component_rich_style("model-table--dim") if index != self.cursor else style
         state = self.cached_state(entry)
-        mark = style
-        if state in MARKS and index != self.cursor:
-            mark = style + self.get_component_rich_style(f"model-table--{state}")
+        if index == self.cursor:
+            style = dim = mark = paint.cursor
+        else:
+            style, dim = base, paint.dim
+            mark = paint.marks.get(state, base) if state else base
         styles = [style, dim, dim, dim, mark]
-        return Strip(self._line(self._cells(entry), widths, styles, style)).adjust_cell_length(width, style)
+        return Strip(self._line(self._cells(entry, state), widths, styles, style)).adjust_cell_length(width, style)
+
+
+@dataclass
+class _Paint:
+    """What every line of one paint shares."""
+
+    width: int
+    widths: list[int]
+    base: Style
+    cursor: Style
+    dim: Style
+    header: Style
+    empty: Style
+    marks: dict[str, Style]

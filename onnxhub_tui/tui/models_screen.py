@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -10,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from ..core.cache import extracted_dir
@@ -58,7 +60,23 @@ class SearchInput(Input):
     ]
 
     def action_leave(self) -> None:
-        self.screen.query_one(ModelTable).focus()
+        screen = self.screen
+        if isinstance(screen, ModelsScreen):
+            screen.action_focus_table()
+        else:
+            screen.query_one(ModelTable).focus()
+
+    def watch_value(self, value: str) -> None:
+        # A key typed into the box: filter now, inside this key's handling, so the rows change in the
+        # same frame as the text (the Changed message would reach the screen after a first repaint and
+        # leave the rows to the next 60 Hz frame). A typed key runs in this widget's task, an editing
+        # key (backspace, ...) is a binding the app's task runs; changes made from anywhere else (a
+        # burst of sets through the API) still go through Changed and filter once for the last text.
+        screen = self.screen
+        task = asyncio.current_task()
+        if isinstance(screen, ModelsScreen) and task is not None and task in (
+                getattr(self, "_task", None), getattr(self.app, "_task", None)):
+            screen.search_now(value)
 
 
 class ModelsScreen(Screen):
@@ -77,6 +95,9 @@ class ModelsScreen(Screen):
         self._query_text: str | None = None  # the last valid query, None before the first
         self._results: dict[str, list[ModelInfo]] = {}  # recent queries' rows, for backspace
         self._pending_query: str | None = None
+        self._applied_text: str | None = None  # the text apply_query last ran for
+        self._details_entry: ModelInfo | None = None
+        self._details_timer: Timer | None = None
 
     @property
     def hub_app(self) -> HubApp:
@@ -115,6 +136,7 @@ class ModelsScreen(Screen):
         """A new manifest: show it through the current query."""
         self._summaries.clear()
         self._query_text = None
+        self._applied_text = None
         self._results.clear()
         self.table.set_rows(entries)  # the table sorts them once; queries filter that order
         self.table.empty_text = "No models match the search." if entries else "The manifest has no models."
@@ -127,7 +149,13 @@ class ModelsScreen(Screen):
         self.query_one(DetailsPanel).show_message("No manifest loaded: nothing to show.")
         self.update_status()
 
+    def search_now(self, text: str) -> None:
+        """Apply the search box's ``text`` at once (SearchInput calls this for a typed key)."""
+        self._pending_query = None
+        self.apply_query(text)
+
     def apply_query(self, text: str) -> None:
+        self._applied_text = text
         error = self.query_one("#query-error", Static)
         try:
             query = parse_query(text)
@@ -135,7 +163,8 @@ class ModelsScreen(Screen):
             error.update(Text(one_line(exc), style="bold"))
             error.display = True
             return  # keep the rows of the last valid query
-        error.display = False
+        if error.display:
+            error.display = False
         rows = self._results.get(text)
         if rows is None:
             # typing on narrows the last result; anything else filters every entry (already sorted)
@@ -166,7 +195,8 @@ class ModelsScreen(Screen):
         pending = len(app.queue.pending)
         if pending:
             text.append(f"  ↓ {pending} in queue", style="cyan")
-        self.query_one("#status", Static).update(text)
+        # One line of fixed height: no layout needed (a layout per key was 10-35 ms at 120x40)
+        self.query_one("#status", Static).update(text, layout=False)
 
     @while_mounted
     def refresh_cached(self) -> None:
@@ -187,18 +217,22 @@ class ModelsScreen(Screen):
             self.call_later(self._apply_pending_query)
 
     def _apply_pending_query(self) -> None:
-        text, self._pending_query = self._pending_query, None
-        if text is not None:
+        pending, self._pending_query = self._pending_query, None
+        # the box's text now: a Changed that arrives after search_now must not bring back older text
+        text = self.query_one("#search", Input).value if pending is not None else None
+        if text is not None and text != self._applied_text:  # not applied already by search_now
             self.apply_query(text)
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
         self._apply_pending_query()
-        self.table.focus()
+        self.action_focus_table()
 
     @on(ModelTable.Highlighted)
     def _highlighted(self, event: ModelTable.Highlighted) -> None:
-        self.show_details(event.entry)
+        if event.entry is not self._details_entry:
+            # painted once the cursor settles: moving it or typing a search stays quick
+            self.show_details(event.entry, defer=True)
 
     @on(ModelTable.Selected)
     def _selected(self) -> None:
@@ -229,10 +263,11 @@ class ModelsScreen(Screen):
         return info
 
     @while_mounted
-    def show_details(self, entry: ModelInfo | None) -> None:
+    def show_details(self, entry: ModelInfo | None, defer: bool = False) -> None:
         panel = self.query_one(DetailsPanel)
+        self._details_entry = entry
         if entry is None:
-            panel.show(None)
+            panel.show(None, defer=defer)
             return
         info = self.cache_info(entry)
         summary: ModelSummary | str | None = None
@@ -241,7 +276,7 @@ class ModelsScreen(Screen):
             if summary is None:
                 summary = "Reading the file…"
                 self._inspect(entry, info.path)
-        panel.show(entry, info, summary)
+        panel.show(entry, info, summary, defer=defer)
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def _inspect(self, entry: ModelInfo, path) -> None:  # noqa: ANN001 - a Path
@@ -265,6 +300,7 @@ class ModelsScreen(Screen):
 
     def action_focus_table(self) -> None:
         self.table.focus()
+        self.query_one(DetailsPanel).flush()  # the typing is over: show the details now
 
     def action_sort(self) -> None:
         self.table.cycle_sort()
@@ -285,4 +321,5 @@ class ModelsScreen(Screen):
             self.query_one("#search", Input).value = ""
             self.apply_query("")
             self.table.select_entry(entry)
+        self.show_details(self.table.highlighted)
         self.table.focus()
