@@ -101,6 +101,7 @@ class DownloadsScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__(id="downloads-screen")
+        self._stale: set[int] = set()  # jobs that changed while another screen was showing
 
     @property
     def hub_app(self) -> HubApp:
@@ -124,6 +125,11 @@ class DownloadsScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.query_one("#jobs", DataTable).focus()
+        stale, self._stale = self._stale, set()
+        for job_id in sorted(stale):
+            job = self.hub_app.queue.get(job_id)
+            if job is not None:
+                self.update_job(job)
         self.update_status()
 
     # -- rows -------------------------------------------------------------------------------------
@@ -136,6 +142,11 @@ class DownloadsScreen(Screen):
 
     @while_mounted
     def update_job(self, job: J.Job) -> None:
+        if not self.is_current:
+            # Hidden: remember it and bring the row up to date when the screen shows again. Progress
+            # of 4 downloads re-rendering rows nobody sees cost the models screen its key latency.
+            self._stale.add(job.id)
+            return
         table = self.query_one("#jobs", DataTable)
         now = time.monotonic()
         try:
@@ -150,6 +161,8 @@ class DownloadsScreen(Screen):
 
     @while_mounted
     def tick(self) -> None:
+        if not self.is_current:
+            return
         for job in self.hub_app.queue.running:
             self.update_job(job)
 
@@ -208,7 +221,7 @@ class DownloadsScreen(Screen):
         if speed:
             text.append(f"  {human_rate(speed)}", style="cyan")
         text.append(f"  (at most {queue.max_running} at once)", style="dim")
-        self.query_one("#downloads-status", Static).update(text)
+        self.query_one("#downloads-status", Static).update(text, layout=False)  # one line, fixed height
         if not queue.jobs:
             self.show_job_detail(None)
 
