@@ -316,6 +316,27 @@ def _from_cache(source: Source, cached: tuple[bytes, dict[str, Any]], state: str
     return Manifest(source, parsed.entries, parsed.skipped, state, source.manifest_url, meta.get("fetched_at"), warning)
 
 
+def cached_manifest(source: Source, cache_dir: Path, max_bytes: int | None = None) -> Manifest | None:
+    """The copy an earlier ``load_manifest`` cached, read without the network (state "cached"), or None:
+    no copy, a damaged one, a local-folder source, or a copy over ``max_bytes``. Why: a front end can show
+    it at once and revalidate in the background (stale-while-revalidate)."""
+    if source.is_local:
+        return None
+    if max_bytes is not None:
+        try:
+            if (_store_dir(cache_dir) / f"{source.slug}.json").stat().st_size > max_bytes:
+                return None
+        except OSError:
+            return None
+    cached = _read_cached(cache_dir, source)
+    if cached is None:
+        return None
+    try:
+        return _from_cache(source, cached, "cached", None)
+    except ManifestError:
+        return None
+
+
 def load_manifest(source: Source, cache_dir: Path, client: httpx.Client) -> Manifest:
     """Fetch (or revalidate) the manifest; fall back to the cached copy when the network fails."""
     url = source.manifest_url
