@@ -19,7 +19,7 @@ from textual.screen import Screen
 from ..core import cache
 from ..core.client import Hub
 from ..core.errors import CancelledError, DiskSpaceError, HashMismatchError, HubError, OfflineError
-from ..core.manifest import Manifest, ModelInfo
+from ..core.manifest import Manifest, ModelInfo, cached_manifest
 from . import jobs as J
 from .cache_screen import CacheScreen
 from .commands import HubCommands
@@ -31,6 +31,10 @@ from .modals import ConfirmScreen
 from .model_table import ModelTable
 from .models_screen import ModelsScreen, SearchInput
 
+
+# Stale-while-revalidate up to this size: a cached copy this small reads and parses in a few ms, so the
+# first paint shows rows; a bigger one (50,000 entries is 85 MB) would hold the start-up for seconds.
+EARLY_MANIFEST_BYTES = 4 * 1024 * 1024
 
 _PART_SUFFIX = re.compile(r"\.part(\.[^.]+-\d+-[0-9a-f]+)?$")
 _SHA_NAME = re.compile(r"^([0-9a-f]{64})_(.+)$")
@@ -103,6 +107,22 @@ class HubApp(App):
         self.add_mode("models", lambda: self._screen("models"))
         self.add_mode("downloads", lambda: self._screen("downloads"))
         self.add_mode("cache", CacheScreen)
+        self._early: Manifest | None = None
+        if not hub.source.is_local:
+            try:
+                self._early = cached_manifest(hub.source, hub.cache_dir, EARLY_MANIFEST_BYTES)
+            except Exception:  # noqa: BLE001 - only a head start; the worker reports real errors
+                self._early = None
+
+    def take_early_entries(self) -> list[ModelInfo] | None:
+        """The cached manifest's entries to paint before the revalidation ends (once; None if none).
+
+        The app stays "loading" (no manifest, no state) until the worker's answer replaces them."""
+        early, self._early = self._early, None
+        if early is None or self.manifest is not None:
+            return None
+        self.manifest_entries = early.entries
+        return early.entries
 
     def run(self, *args: Any, mouse: bool | None = None, **kwargs: Any) -> Any:
         """``mouse`` defaults to what the app was built with (``--no-mouse``)."""

@@ -119,6 +119,9 @@ class ModelsScreen(Screen):
         self.query_one(ModelTable).focus()
         self.update_status()
         self._apply_layout(self.app.size.width)
+        early = self.hub_app.take_early_entries()
+        if early:  # the cached copy, painted while the worker revalidates it
+            self.set_entries(early)
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width)
@@ -133,7 +136,8 @@ class ModelsScreen(Screen):
 
     @while_mounted
     def set_entries(self, entries: list[ModelInfo]) -> None:
-        """A new manifest: show it through the current query."""
+        """A new manifest: show it through the current query, keeping the highlighted model."""
+        keep = self.table.highlighted
         self._summaries.clear()
         self._query_text = None
         self._applied_text = None
@@ -141,6 +145,10 @@ class ModelsScreen(Screen):
         self.table.set_rows(entries)  # the table sorts them once; queries filter that order
         self.table.empty_text = "No models match the search." if entries else "The manifest has no models."
         self.apply_query(self.query_one("#search", Input).value)
+        if keep is not None and keep not in entries:  # the same model in the new manifest, if any
+            same = next((e for e in self.table.rows if e.key == keep.key and e.opset == keep.opset), None)
+            if same is not None:
+                self.table.select_entry(same)
 
     @while_mounted
     def show_load_error(self, message: str) -> None:
