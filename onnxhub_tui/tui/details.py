@@ -117,7 +117,7 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
 
 
 class _Body(Static):
-    """The panel's text. ``hold()`` keeps a new content from being measured and painted until
+    """The panel's text. ``hold_update()`` sets new content without measuring or painting it until
     ``release()``: rendering the Rich tables costs tens of milliseconds, too much for every row the
     cursor passes over or every key of a search."""
 

@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from ..core.cache import extracted_dir
@@ -97,7 +96,6 @@ class ModelsScreen(Screen):
         self._pending_query: str | None = None
         self._applied_text: str | None = None  # the text apply_query last ran for
         self._details_entry: ModelInfo | None = None
-        self._details_timer: Timer | None = None
 
     @property
     def hub_app(self) -> HubApp:
