@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import InspectError, ManifestError
 from .hashing import sha256_file
-from .inspect import _fields  # the wire-format walker: zero-copy views, weights skipped
+from .inspect import _fields, read_top_level  # the wire-format walker: zero-copy views, weights skipped
 from .manifest import ModelInfo, parse_manifest
 from .paths import check_relative_path, is_within
 from .sources import MANIFEST_NAME
@@ -113,27 +113,9 @@ def _port(view: memoryview) -> dict[str, Any]:
 
 
 def _read(view: memoryview) -> ModelHeader:
-    header = ModelHeader()
-    graph: memoryview | None = None
-    for number, wire, value in _fields(view):
-        if number == 1 and wire == 0:
-            header.ir_version = int(value)
-        elif number == 2:
-            header.producer = _text(value)
-        elif number == 3:
-            header.producer_version = _text(value)
-        elif number == 7 and isinstance(value, memoryview):
-            graph = value
-        elif number == 8 and isinstance(value, memoryview):
-            domain, version = "", 0
-            for n, w, v in _fields(value):
-                if n == 1:
-                    domain = _text(v)
-                elif n == 2 and w == 0:
-                    version = int(v)
-            header.opsets[domain] = version
-    if graph is None or header.ir_version == 0:
-        raise InspectError("not an ONNX model (no graph or IR version found)")
+    top = read_top_level(view)
+    header = ModelHeader(top.ir_version, top.producer, top.producer_version, dict(top.opsets))
+    graph = top.graph
     initializers: set[str] = set()
     inputs: list[memoryview] = []
     for number, _wire, value in _fields(graph):

@@ -141,19 +141,31 @@ def summarize(path: Path) -> ModelSummary:
     raise InspectError(problem)
 
 
-def _summarize(view: memoryview) -> ModelSummary:
-    summary = ModelSummary()
-    seen_graph = False
+@dataclass
+class TopLevel:
+    """A ModelProto's own fields; ``graph`` is a zero-copy view of the GraphProto bytes."""
+
+    ir_version: int
+    producer: str
+    producer_version: str
+    opsets: dict[str, int]  # domain as written ("" is the default domain) -> version
+    graph: memoryview
+
+
+def read_top_level(view: memoryview) -> TopLevel:
+    """The model's header fields and its graph's bytes; InspectError when it is not an ONNX model."""
+    ir_version, producer, producer_version = 0, "", ""
+    opsets: dict[str, int] = {}
+    graph: memoryview | None = None
     for number, wire, value in _fields(view):
         if number == 1 and wire == _VARINT:
-            summary.ir_version = int(value)
+            ir_version = int(value)
         elif number == 2:
-            summary.producer = _text(value)
+            producer = _text(value)
         elif number == 3:
-            summary.producer_version = _text(value)
+            producer_version = _text(value)
         elif number == 7 and isinstance(value, memoryview):
-            _graph(value, summary)
-            seen_graph = True
+            graph = value
         elif number == 8 and isinstance(value, memoryview):
             domain, version = "", 0
             for n, w, v in _fields(value):
@@ -161,7 +173,19 @@ def _summarize(view: memoryview) -> ModelSummary:
                     domain = _text(v)
                 elif n == 2 and w == _VARINT:
                     version = int(v)
-            summary.opset_imports[domain or "ai.onnx"] = version
-    if not seen_graph or summary.ir_version == 0:
+            opsets[domain] = version
+    if graph is None or ir_version == 0:
         raise InspectError("not an ONNX model (no graph or IR version found)")
+    return TopLevel(ir_version, producer, producer_version, opsets, graph)
+
+
+def _summarize(view: memoryview) -> ModelSummary:
+    top = read_top_level(view)
+    summary = ModelSummary(
+        ir_version=top.ir_version,
+        producer=top.producer,
+        producer_version=top.producer_version,
+        opset_imports={(domain or "ai.onnx"): version for domain, version in top.opsets.items()},
+    )
+    _graph(top.graph, summary)
     return summary
