@@ -482,6 +482,18 @@ def _fetch_verified(
             time.sleep(policy.wait(failures, retry.retry_after))
 
 
+@contextlib.contextmanager
+def _cache_write_errors(target: Path) -> Iterator[None]:
+    """A read-only cache, another user's cache, a vanished mount: say where and what to do."""
+    try:
+        yield
+    except OSError as exc:
+        raise DownloadError(
+            f"Cannot write {target.name} in {target.parent}: {exc.strerror or exc}. "
+            "Check that the cache folder is writable, or use another --cache-dir (or ONNX_HOME)."
+        ) from None
+
+
 def download_file(
     client: httpx.Client,
     source: Source,
@@ -496,54 +508,33 @@ def download_file(
     policy: http.RetryPolicy | None = None,
 ) -> Path:
     """Make ``target`` a verified copy of ``rel_path``, trying each of the source's locations in order."""
-    try:
-        return _download_file(client, source, rel_path, target, cache_dir, sha, size, progress, cancel, force, policy)
-    except OSError as exc:  # a read-only cache, another user's cache, a vanished mount: say where and what to do
-        raise DownloadError(
-            f"Cannot write {target.name} in {target.parent}: {exc.strerror or exc}. "
-            "Check that the cache folder is writable, or use another --cache-dir (or ONNX_HOME)."
-        ) from None
-
-
-def _download_file(
-    client: httpx.Client,
-    source: Source,
-    rel_path: str,
-    target: Path,
-    cache_dir: Path,
-    sha: str | None,
-    size: int | None,
-    progress: Progress | None,
-    cancel: CancelToken | None,
-    force: bool,
-    policy: http.RetryPolicy | None,
-) -> Path:
     policy = policy or http.RetryPolicy.from_env()
     if not cache.is_within(target, cache_dir):  # callers build target with cache.cached_path; re-check anyway
         raise DownloadError(f"Refusing to write {target}: it is outside the cache {cache_dir}.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(cache_dir, target, cancel):
-        if target.exists() and not force:
-            return target  # another job or process finished it while we waited
-        state = _adopt_part(target)
-        tried: list[_Attempt] = []
-        wrong_digests: dict[str, int] = {}
-        kinds: list[type[DownloadError]] = []
-        try:
-            for url in source.file_urls(rel_path):
-                try:
-                    _fetch_verified(client, source, url, state, sha, size, progress, cancel, policy, wrong_digests)
-                except _LocationFailed as failed:
-                    tried.append(_Attempt(url, str(failed)))
-                    kinds.append(failed.kind)
-                    continue
-                os.replace(state.path, target)
-                _fsync_dir(target.parent)
-                return target
-        except BaseException:
+    tried: list[_Attempt] = []
+    kinds: list[type[DownloadError]] = []
+    with _cache_write_errors(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _file_lock(cache_dir, target, cancel):
+            if target.exists() and not force:
+                return target  # another job or process finished it while we waited
+            state = _adopt_part(target)
+            wrong_digests: dict[str, int] = {}
+            try:
+                for url in source.file_urls(rel_path):
+                    try:
+                        _fetch_verified(client, source, url, state, sha, size, progress, cancel, policy, wrong_digests)
+                    except _LocationFailed as failed:
+                        tried.append(_Attempt(url, str(failed)))
+                        kinds.append(failed.kind)
+                        continue
+                    os.replace(state.path, target)
+                    _fsync_dir(target.parent)
+                    return target
+            except BaseException:
+                _park_part(state, target)
+                raise
             _park_part(state, target)
-            raise
-        _park_part(state, target)
     kind = kinds[0] if kinds and all(k is kinds[0] for k in kinds) else DownloadError
     lines = "\n".join(f"  {a.url}: {a.reason}" for a in tried)
     raise kind(f"Could not download {rel_path}; tried {len(tried)} location(s):\n{lines}")
