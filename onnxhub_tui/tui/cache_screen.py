@@ -685,13 +685,16 @@ class CacheScreen(Screen):
             return [file]
         return list(group.files) if group is not None else []
 
+    def _idle_targets(self) -> list[cache.CachedFile]:
+        """What delete or verify would act on; nothing while a scan, delete or verify is running."""
+        if self.busy:
+            self.notify(f"Busy ({self.busy}); try again when it finishes.", markup=False)
+            return []
+        return self._targets() if self.report is not None else []
+
     # -- delete -------------------------------------------------------------------------------------
     def action_delete(self) -> None:
-        if self.report is None or self.busy:
-            if self.busy:
-                self.notify(f"Busy ({self.busy}); try again when it finishes.", markup=False)
-            return
-        targets = self._targets()
+        targets = self._idle_targets()
         if not targets:
             return
         plan = cache.plan_delete(self.report, targets)
@@ -755,11 +758,7 @@ class CacheScreen(Screen):
 
     # -- verify -------------------------------------------------------------------------------------
     def action_verify(self) -> None:
-        if self.report is None or self.busy:
-            if self.busy:
-                self.notify(f"Busy ({self.busy}); try again when it finishes.", markup=False)
-            return
-        targets = self._targets()
+        targets = self._idle_targets()
         if not targets:
             return
         self.busy = "verify"
