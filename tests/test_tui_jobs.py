@@ -106,7 +106,7 @@ def test_formatting_helpers():
 
 
 def test_narrowing_queries_are_recognised_and_widening_ones_are_not():
-    from onnxhub_tui.tui.models_screen import narrows
+    from onnxhub_tui.core.query import narrows
 
     assert narrows("", "r") and narrows("res", "resnet") and narrows("resnet", "resnet tag:vis")
     assert narrows("tag:vis", "tag:vision") and narrows("a b", "a bc")

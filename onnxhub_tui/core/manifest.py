@@ -26,6 +26,16 @@ MAX_TEXT = 4096  # longer names, paths or tags are hostile or broken: the entry 
 
 
 @dataclass(frozen=True)
+class FileRef:
+    """One file an entry names: the model itself ("model") or its model-with-data archive ("data")."""
+
+    kind: str
+    path: str
+    sha: str | None  # lower-case hex, or None when the manifest gives none
+    size: int | None
+
+
+@dataclass(frozen=True)
 class Port:
     name: str
     shape: tuple[Any, ...]
@@ -78,6 +88,19 @@ class ModelInfo:
         return bool(self.model_with_data_path)
 
     @property
+    def label(self) -> str:
+        """How every front end names an entry to a person: ``name (opset N)``."""
+        return f"{self.model} (opset {self.opset})"
+
+    def file(self, with_data: bool = False) -> FileRef:
+        """The model file, or with ``with_data`` its model-with-data archive (``ModelNotFoundError`` if none)."""
+        if not with_data:
+            return FileRef("model", self.model_path, _lower(self.model_sha), self.model_bytes)
+        if not self.model_with_data_path:
+            raise ModelNotFoundError(f"{self.label} has no model-with-data archive.")
+        return FileRef("data", self.model_with_data_path, _lower(self.model_with_data_sha), self.model_with_data_bytes)
+
+    @property
     def key(self) -> str:
         """Unique within a manifest: the model file's path."""
         return self.model_path
@@ -86,6 +109,10 @@ class ModelInfo:
         return f"ModelInfo(model={self.model}, opset={self.opset}, path={self.model_path}, metadata={self.metadata})"
 
     __repr__ = __str__
+
+
+def _lower(sha: str | None) -> str | None:
+    return sha.lower() if sha else None
 
 
 def _ports(raw: Any) -> list[Port]:

@@ -99,3 +99,25 @@ def parse_query(text: str | Iterable[str]) -> Query:
     if not isinstance(text, str):
         text = " ".join(f'"{w}"' if " " in w else w for w in text)
     return Query(text, tuple(_term(t) for t in _split(text)))
+
+
+def narrows(old: str | None, new: str) -> bool:
+    """True when every entry matching ``new`` also matches ``old``: words were only lengthened or added.
+
+    Lengthening a plain word or a ``tag:``/``name:``/``path:`` value narrows a substring match; a
+    negated term, a comparison (``opset:``, ``size:``) or a quote can widen it, so those filter afresh."""
+    if old is None or '"' in old or '"' in new:
+        return False
+    before, after = old.split(), new.split()
+    if len(after) < len(before) or (before and after[: len(before) - 1] != before[:-1]):
+        return False
+    changed = after[len(before) - 1:] if before else after
+    if before:
+        last_old, last_new = before[-1], after[len(before) - 1]
+        if not last_new.startswith(last_old) or (":" in last_old) != (":" in last_new):
+            return False  # "tag" -> "tag:vision" turns a word into a field
+    for term in changed:
+        key, sep, _ = term.partition(":")
+        if term.startswith("-") or (sep and key.lower() not in ("tag", "name", "path")):
+            return False
+    return True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
 # Escape sequences (CSI, OSC, two-byte ESC) go first, then any other C0/C1 control or bidi override.
 _ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
@@ -29,3 +31,46 @@ def human_size(n: int | float | None) -> str:
             return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} TB"
+
+
+@lru_cache(maxsize=4096)
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def cell_width(text: str) -> int:
+    """How many terminal cells ``text`` takes (wide East Asian characters 2, combining marks 0)."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(c) for c in text)
+
+
+def _cut(text: str, room: int, from_end: bool) -> str:
+    """The longest head (or tail) of ``text`` that fits in ``room`` cells."""
+    out, used = [], 0
+    for char in reversed(text) if from_end else text:
+        w = _char_width(char)
+        if used + w > room:
+            break
+        out.append(char)
+        used += w
+    return "".join(reversed(out) if from_end else out)
+
+
+def fit_cells(text: str, width: int, *, right: bool = False, keep_tail: bool = False, pad: bool = True) -> str:
+    """``text`` cut to ``width`` terminal cells (with an ellipsis) and, with ``pad``, padded to exactly that.
+
+    ``keep_tail`` keeps the end (a path's informative part); ``right`` pads on the left (numbers)."""
+    if width <= 0:
+        return ""
+    if cell_width(text) > width:
+        if width == 1:
+            text = _cut(text, 1, keep_tail)
+        else:
+            text = "…" + _cut(text, width - 1, True) if keep_tail else _cut(text, width - 1, False) + "…"
+    if not pad:
+        return text
+    room = " " * (width - cell_width(text))
+    return room + text if right else text + room

@@ -17,7 +17,7 @@ from ..core.cache import extracted_dir
 from ..core.errors import HubError, QueryError
 from ..core.inspect import ModelSummary, summarize
 from ..core.manifest import ModelInfo
-from ..core.query import parse_query
+from ..core.query import narrows, parse_query
 from .details import CacheInfo, DetailsPanel
 from .fmt import clean, one_line, while_mounted
 from .model_table import ModelTable
@@ -27,28 +27,6 @@ if TYPE_CHECKING:
 
 NARROW = 100  # below this many columns the details go under the table
 SEARCH_HELP = "search: words  tag:vision  opset:>=12  size:<50MB  -exclude"
-
-
-def narrows(old: str | None, new: str) -> bool:
-    """True when every entry matching ``new`` also matches ``old``: words were only lengthened or added.
-
-    Lengthening a plain word or a ``tag:``/``name:``/``path:`` value narrows a substring match; a
-    negated term, a comparison (``opset:``, ``size:``) or a quote can widen it, so those filter afresh."""
-    if old is None or '"' in old or '"' in new:
-        return False
-    before, after = old.split(), new.split()
-    if len(after) < len(before) or (before and after[: len(before) - 1] != before[:-1]):
-        return False
-    changed = after[len(before) - 1:] if before else after
-    if before:
-        last_old, last_new = before[-1], after[len(before) - 1]
-        if not last_new.startswith(last_old) or (":" in last_old) != (":" in last_new):
-            return False  # "tag" -> "tag:vision" turns a word into a field
-    for term in changed:
-        key, sep, _ = term.partition(":")
-        if term.startswith("-") or (sep and key.lower() not in ("tag", "name", "path")):
-            return False
-    return True
 
 
 class SearchInput(Input):
