@@ -36,6 +36,7 @@ from .errors import (
     NetworkError,
     OfflineError,
 )
+from .diskio import BackgroundFlush, fsync_dir
 from .hashing import sha256_file
 from .manifest import FileRef
 from .sources import Source
@@ -167,15 +168,6 @@ def _park_part(state: _State, target: Path) -> None:
 def _discard(state: _State) -> None:
     with contextlib.suppress(OSError):
         state.path.unlink()
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _check_space(directory: Path, needed: int | None) -> None:
@@ -318,12 +310,12 @@ def _write_body(
     # fixed 1 MiB chunk, httpx buffers until a whole MiB is in, so a dropped connection lost up to 1 MiB that
     # had arrived, a slow link showed no progress for a MiB at a time, and cancel waited for the next MiB.
     # Writing and hashing stay on this thread: a separate writer thread measured no faster here (the disk
-    # is the slower part, see _BackgroundFlush) and cost ~0.2 s more CPU per 512 MB.
+    # is the slower part, see diskio.BackgroundFlush) and cost ~0.2 s more CPU per 512 MB.
     report = _Report(progress)
     with open(state.path, "r+b") as f:
         f.seek(state.done)
         f.truncate()
-        flusher = _BackgroundFlush(f.fileno())
+        flusher = BackgroundFlush(f.fileno())
         try:
             for chunk in response.iter_raw():  # type: ignore[attr-defined]
                 if cancel is not None and cancel.cancelled:
@@ -340,53 +332,6 @@ def _write_body(
             flusher.close()  # before the fd is closed: that thread must never sync a reused descriptor
             f.flush()
             os.fsync(f.fileno())
-
-
-_datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
-
-
-class _BackgroundFlush:
-    """Writes dirty pages back while the body is still arriving, so the final fsync has little left.
-
-    Measured on a 512 MB model over loopback: the fsync after the transfer took 0.7-1.3 s on its own
-    (the disk, not the network, is the slower part); with this thread overlapping it, about 0.05 s.
-    The thread starts only once FLUSH_EVERY bytes are written, so small files never start one."""
-
-    FLUSH_EVERY = 32 * 1024 * 1024
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._pending = 0
-        self._wake = threading.Event()
-        self._stop = False
-        self._thread: threading.Thread | None = None
-
-    def wrote(self, n: int) -> None:
-        self._pending += n
-        if self._pending < self.FLUSH_EVERY:
-            return
-        self._pending = 0
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="onnxhub-flush", daemon=True)
-            self._thread.start()
-        self._wake.set()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            if self._stop:
-                return
-            try:
-                _datasync(self._fd)  # releases the GIL; the writer keeps going meanwhile
-            except OSError:
-                return  # the final fsync reports real errors
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._stop = True
-            self._wake.set()
-            self._thread.join()
 
 
 def _is_lfs_pointer(path: Path) -> bool:
@@ -501,7 +446,7 @@ def download_file(
                         kinds.append(failed.kind)
                         continue
                     os.replace(state.path, target)
-                    _fsync_dir(target.parent)
+                    fsync_dir(target.parent)
                     return target
             except BaseException:
                 _park_part(state, target)
