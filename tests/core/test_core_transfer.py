@@ -3,6 +3,7 @@ upper-case SHA-256 in a manifest (issue 10 item 2)."""
 
 from __future__ import annotations
 
+import copy
 import inspect
 import os
 import threading
@@ -96,12 +97,13 @@ def test_a_fifo_in_a_local_hub_is_refused_without_blocking(hub_tree, cache_dir):
 
 
 def test_an_upper_case_sha_in_the_manifest_downloads_once_and_verifies(server, hub_tree, cache_dir):
-    for entry in hub_tree.manifest:
+    manifest = copy.deepcopy(hub_tree.manifest)  # the tree's entries share their metadata with the session's
+    for entry in manifest:
         meta = entry["metadata"]
         for key in ("model_sha", "model_with_data_sha"):
             if meta.get(key):
                 meta[key] = meta[key].upper()
-    hub_tree.write_manifest(hub_tree.manifest)
+    hub_tree.write_manifest(manifest)
     with Hub(REPO, cache_dir) as hub:
         info = hub.manifest().find("MNIST", 12)
         started = time.monotonic()
