@@ -118,3 +118,14 @@ def test_an_upper_case_sha_in_the_manifest_downloads_once_and_verifies(server, h
         assert len(verified) == 2 and all(v.ok for v in verified)
         assert cache.cached_states(cache.scan(cache_dir, None), [info]) == {info.key: "complete"}
     assert api.load("mnist", repo=REPO, opset=12, silent=True) is not None  # the cached copy's digest matches
+
+
+def test_a_lock_folder_that_refuses_is_named_and_the_download_goes_on(server, cache_dir, caplog):
+    locks = cache_dir / cache.TOOL_DIR / "locks"
+    locks.parent.mkdir(parents=True)
+    locks.write_text("a file where the lock folder should be")  # refuses as a read-only folder would, even to root
+    with Hub(REPO, cache_dir) as hub, caplog.at_level("WARNING", logger="onnxhub_tui.core.download"):
+        info = hub.manifest().find("MNIST", 8)
+        path = hub.download(info)  # was: "Cannot write mnist-8.onnx in <the model folder>"
+    assert sha256(path) == info.model_sha
+    assert [r.getMessage() for r in caplog.records if str(locks) in r.getMessage() and "without a lock" in r.getMessage()]
