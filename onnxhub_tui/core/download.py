@@ -253,6 +253,12 @@ def _transfer_once(
             state.reset()  # the server ignored Range: take the whole body from the start
         elif status not in (200, 206):
             raise _LocationFailed(f"unexpected HTTP {status}")
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity"):
+            # We ask for identity and hash the raw bytes: a compressed body is never the model's bytes, and
+            # its size and Range offsets are the compressed ones. Said so, instead of a hash mismatch
+            # that printed compressed bytes.
+            raise _LocationFailed(f"sent the body with Content-Encoding: {encoding[:40]} although identity was asked for")
         if size is not None:
             _check_space(state.path.parent, size - state.done)
         total = size

@@ -129,3 +129,42 @@ def test_a_lock_folder_that_refuses_is_named_and_the_download_goes_on(server, ca
         path = hub.download(info)  # was: "Cannot write mnist-8.onnx in <the model folder>"
     assert sha256(path) == info.model_sha
     assert [r.getMessage() for r in caplog.records if str(locks) in r.getMessage() and "without a lock" in r.getMessage()]
+
+
+def test_a_body_sent_with_content_encoding_gzip_is_named(hub_tree, cache_dir):
+    import gzip
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    manifest = json.dumps(hub_tree.manifest).encode()
+    entry = hub_tree.entry("MNIST", 8)
+    model = hub_tree.files[entry["model_path"]]
+
+    class Gzipping(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path.endswith("ONNX_HUB_MANIFEST.json"):
+                body, headers = manifest, {}
+            else:  # despite Accept-Encoding: identity
+                body, headers = gzip.compress(model), {"Content-Encoding": "gzip"}
+            self.send_response(200)
+            for key, value in {"Content-Length": str(len(body)), **headers}.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gzipping)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        with Hub(f"http://127.0.0.1:{server.server_address[1]}/hub/", cache_dir) as hub:
+            info = hub.manifest().find("MNIST", 8)
+            with pytest.raises(DownloadError) as failed:
+                hub.download(info)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Content-Encoding: gzip" in str(failed.value) and "\\x1f" not in str(failed.value)
+    assert hub.local_copy(info).state is None  # nothing corrupt left in the cache
