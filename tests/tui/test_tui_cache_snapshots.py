@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_tui_cache import CacheApp, fill_cache, settle
+from tests.tui.test_tui_cache import CacheApp, fill_cache, settle
 
 
 @pytest.fixture

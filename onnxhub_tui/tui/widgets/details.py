@@ -13,9 +13,9 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Static
 
-from ..core.inspect import ModelSummary
-from ..core.manifest import ModelInfo, Port
-from .fmt import clean, human_size, show_path
+from ...core.inspect import ModelSummary
+from ...core.manifest import ModelInfo, Port
+from ..fmt import clean, human_size, show_path
 
 
 @dataclass
@@ -147,10 +147,6 @@ class _Body(Static):
 class DetailsPanel(VerticalScroll, can_focus=True):
     """A scrollable, focusable panel; ``show`` replaces its content."""
 
-    DEFAULT_CSS = """
-    DetailsPanel { padding: 0 1; }
-    DetailsPanel > Static { width: 1fr; }
-    """
     SETTLE = 0.12  # seconds without a new ``show(defer=True)`` before the held content is painted
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
