@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import re
 import sys
 from typing import Any
 
@@ -15,7 +13,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
-from ..core import cache
+from ..core import cache, settings
 from ..core.client import Hub
 from ..core.errors import CancelledError, HubError
 from ..core.manifest import ModelInfo
@@ -34,39 +32,6 @@ from .session import Session
 from .widgets.jobs_table import JobsTable
 from .widgets.model_table import ModelTable
 from .widgets.search_input import SearchInput
-
-_PART_SUFFIX = re.compile(r"\.part(\.[^.]+-\d+-[0-9a-f]+)?$")
-_SHA_NAME = re.compile(r"^([0-9a-f]{64})_(.+)$")
-
-
-def cached_states(report: cache.CacheReport, entries: list[ModelInfo]) -> dict[str, str]:
-    """Entry key -> "complete" | "partial" from a scan made *without* the manifest.
-
-    Why not ``scan(cache_dir, entries)``: that indexes every entry's cache path first, about 5 s for
-    50,000 entries; here each cached file names its entry (``<dirs>/<sha>_<name>``), so the cost
-    follows the size of the cache, not of the manifest."""
-    by_path = {e.model_path: e for e in entries}
-    states: dict[str, str] = {}
-    for f in report.files:
-        if f.state not in ("complete", "partial", "unknown"):
-            continue
-        rel = _PART_SUFFIX.sub("", f.rel) if f.state == "partial" else f.rel
-        folder, _, name = rel.rpartition("/")
-        match = _SHA_NAME.match(name)
-        if match:
-            entry = by_path.get(f"{folder}/{match[2]}" if folder else match[2])
-            if entry is None or (entry.model_sha or "").lower() != match[1]:
-                continue
-        else:  # an entry without a SHA-256 is cached under its plain name
-            entry = by_path.get(rel)
-            if entry is None or entry.model_sha:
-                continue
-        if f.state == "partial":
-            states.setdefault(entry.model_path, "partial")
-        else:
-            states[entry.model_path] = "complete"
-    return states
-
 
 def parse_keymap(text: str) -> dict[str, str]:
     """``"models.download=w;app.quit=ctrl+x,x"`` -> {binding id: keys}; ids are listed by ``?``."""
@@ -118,7 +83,12 @@ class HubApp(App):
 
     # -- the manifest ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        keymap = parse_keymap(os.environ.get("ONNXHUB_TUI_KEYS", ""))
+        try:
+            keys = settings.load().tui_keys
+        except HubError as exc:  # the CLI refuses bad settings before; a direct start says so here
+            self.notify(failure_text(exc, kind=False), title="Settings", severity="error", timeout=10)
+            keys = ""
+        keymap = parse_keymap(keys)
         if keymap:
             self.set_keymap(keymap)
         self._load_manifest()
@@ -128,7 +98,7 @@ class HubApp(App):
         try:
             manifest = self.hub.manifest()
         except Exception as exc:  # noqa: BLE001 - never a traceback in the TUI
-            self.post_message(ManifestFailed(failure_text(exc, kind=False)))
+            self.post_message(ManifestFailed(failure_text(exc, kind=False), hinted=bool(getattr(exc, "hints", ()))))
             return
         # A big manifest is millions of small objects that live as long as the app: left to the cyclic
         # GC, each full collection walks them all (2.4 s at 50,000 entries, mid-keystroke). Freezing
@@ -137,8 +107,9 @@ class HubApp(App):
         self.post_message(ManifestLoaded(manifest, self._scan_states(manifest.entries)))
 
     def _scan_states(self, entries: list[ModelInfo]) -> dict[str, str]:
+        # a scan without the manifest: its cost follows the cache's size, not the manifest's (see cached_states)
         try:
-            return cached_states(self.hub.scan_cache(None), entries)
+            return cache.cached_states(cache.unscoped_report(self.hub.cache_dir), entries)
         except Exception:  # noqa: BLE001 - an unreadable cache only loses the cached column
             return {}
 
@@ -155,12 +126,14 @@ class HubApp(App):
 
     @on(ManifestFailed)
     def _manifest_failed(self, message: ManifestFailed) -> None:
-        if self.hub.offline:  # the error already says how to cache one
-            way_out = "Or try --demo for the built-in demo hub."
+        if message.hinted:  # the core said what to do
+            way_out = ""
+        elif self.hub.offline:  # the error already says how to cache one
+            way_out = " Or try --demo for the built-in demo hub."
         else:
-            way_out = ("Try --offline to use a manifest cached earlier, --repo with another repo or a local "
+            way_out = (" Try --offline to use a manifest cached earlier, --repo with another repo or a local "
                        "folder, or --demo for the built-in demo hub.")
-        self.session.manifest_failed(f"{message.error} {way_out}")
+        self.session.manifest_failed(message.error + way_out)
         self.session.publish(ManifestChanged())
         self.notify(message.error, title="No manifest", severity="error", timeout=10)
 
@@ -183,17 +156,17 @@ class HubApp(App):
     def _download_requested(self, message: DownloadRequested) -> None:
         """Queue the entry unless it is queued or cached already; ask about trust the first time."""
         entry, with_data = message.entry, message.with_data
-        what = f"{clean(entry.model)} (opset {entry.opset})" + (" with test data" if with_data else "")
+        what = clean(entry.label) + (" with test data" if with_data else "")
         if self.session.queue.find_pending(entry, with_data) is not None:
             self.notify(f"{what} is already in the queue.", timeout=3)
             return
-        try:
-            target = self.hub.local_path(entry, with_data)
-        except HubError as exc:
-            self.notify(one_line(exc), severity="warning", timeout=4)
+        copy = self.hub.local_copy(entry)
+        if with_data and copy.data_archive is None:
+            self.notify(f"{clean(entry.label)} has no model-with-data archive.", severity="warning", timeout=4)
             return
-        if target.exists() and (not with_data or cache.extracted_dir(target).is_dir()):
-            self.notify(f"{what} is already cached: {clean(show_path(target))}", timeout=4)
+        where = copy.data_dir if with_data else copy.path
+        if copy.ready(with_data) and where is not None:
+            self.notify(f"{what} is already cached: {clean(show_path(where))}", timeout=4)
             return
         if self.session.trusted:
             self._enqueue(entry, with_data)
@@ -254,7 +227,7 @@ class HubApp(App):
         if job is None:
             return
         self.session.publish(JobsChanged(job.id))
-        self.session.set_state(job.entry, self.hub.cache_state(job.entry))
+        self.session.set_state(job.entry, self.hub.local_copy(job.entry).state)
         self.session.publish(CacheStatesChanged())
         if job.state == J.DONE:
             self.notify(f"Downloaded {clean(job.label)}", timeout=3)

@@ -44,7 +44,7 @@ class HubCommands(Provider):
             # a cheap substring pre-filter keeps the fuzzy matcher off tens of thousands of names
             if lowered and lowered[0] not in entry.model.lower():
                 continue
-            text = f"{clean(entry.model)} (opset {entry.opset})"
+            text = clean(entry.label)
             score = matcher.match(text)
             if score > 0:
                 # the palette parses both strings as markup: escape manifest text so it shows literally

@@ -12,17 +12,32 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from ..core.errors import DiskSpaceError, HashMismatchError, HubError, OfflineError
+from ..core.errors import DiskSpaceError, HashMismatchError, Hint, HubError, OfflineError, render
 from ..core.inspect import ModelSummary
 from ..core.manifest import Manifest, ModelInfo
 from .fmt import clean, one_line
+
+
+# The core's hints in the TUI's words: a start flag, or the keys that do it here. FORCE has no key (a
+# damaged copy is fetched again by d anyway), so it is left out.
+TUI_TERMS: dict[Hint, str] = {
+    Hint.OFFLINE: "--offline",
+    Hint.ONLINE: "a start without --offline (and ONNXHUB_OFFLINE unset)",
+    Hint.CACHE_DIR: "--cache-dir DIR",
+    Hint.REPO: "--repo SPEC",
+    Hint.DEMO: "--demo",
+    Hint.TOKEN: "GITHUB_TOKEN (or HF_TOKEN for hf: repos)",
+    Hint.TRUST: "--trust",
+    Hint.PRUNE: "the cache screen (3, then p and x)",
+    Hint.DEMO_DIR: "ONNXHUB_DEMO_DIR=FOLDER",
+}
 
 
 def failure_text(exc: BaseException, *, kind: bool = True) -> str:
     """One line for a failure, never a traceback; with ``kind`` the kind first, so a queue row reads at a
     glance (the manifest's failure fills a panel and says it in words)."""
     if isinstance(exc, HubError):
-        text = one_line(exc)
+        text = one_line(render(exc, TUI_TERMS))
         if not kind:
             return text
         if isinstance(exc, HashMismatchError):
@@ -56,9 +71,11 @@ class ManifestLoaded(Message):
 
 @dataclass
 class ManifestFailed(Message):
-    """The manifest could not be loaded (no network and no cached copy, a bad spec, ...)."""
+    """The manifest could not be loaded (no network and no cached copy, a bad spec, ...); ``hinted``: the
+    error says what to do next already."""
 
     error: str
+    hinted: bool = False
 
 
 @dataclass

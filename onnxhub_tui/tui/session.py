@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..core import cache
 from ..core.client import Hub
 from ..core.manifest import Manifest, ModelInfo, cached_manifest
 from .jobs import JobQueue
@@ -30,7 +31,7 @@ class Session:
     manifest_state: str | None = None  # None while loading, "failed", else the manifest's own state
     manifest_error: str | None = None  # what to show when it failed, ways out included
     entries: list[ModelInfo] = field(default_factory=list)  # may be a cached copy's while loading
-    states: dict[str, str] = field(default_factory=dict)  # model path -> "complete" | "partial"
+    states: dict[str, str] = field(default_factory=dict)  # model path -> "complete" | "partial" | "damaged"
     pending_paths: set[str] = field(default_factory=set)  # model files with a queued or running job
     _listeners: list[Listener] = field(default_factory=list, repr=False)
 
@@ -75,7 +76,7 @@ class Session:
         self.manifest_error = error
 
     def cached_state(self, entry: ModelInfo) -> str | None:
-        """"complete", "partial", "queued" (a download of the model is queued or running) or None."""
+        """"complete", "partial", "damaged", "queued" (a download of the model is queued or running) or None."""
         state = self.states.get(entry.model_path)
         if state != "complete" and entry.model_path in self.pending_paths:
             return "queued"
@@ -85,6 +86,13 @@ class Session:
     def cached_count(self) -> int:
         """How many entries have their model file complete in the cache."""
         return sum(1 for state in self.states.values() if state == "complete")
+
+    def cache_report(self) -> cache.CacheReport:
+        """The cache scanned for this hub (``prunable`` then takes only abandoned partials and this hub's
+        orphans); without a manifest, an unscoped scan that prunes only abandoned partials."""
+        if self.manifest is None:
+            return cache.unscoped_report(self.hub.cache_dir)
+        return self.hub.cache_report(require_manifest=False)  # the hub has its manifest: no fetch
 
     def set_state(self, entry: ModelInfo, state: str | None) -> None:
         if state:

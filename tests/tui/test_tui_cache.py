@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -27,11 +28,14 @@ MNIST_DIR = "validated/vision/classification/mnist/model"
 
 
 class CacheApp(App):
-    """The smallest host for the screen: a session, and a record of CacheChanged."""
+    """The smallest host for the screen: a session (with the hub's manifest, or none), and a record of
+    CacheChanged."""
 
-    def __init__(self, hub: Hub, entries: list[ModelInfo]) -> None:
+    def __init__(self, hub: Hub, *, manifest: bool = True) -> None:
         super().__init__()
-        self.session = Session(hub, entries=list(entries))
+        self.session = Session(hub)
+        if manifest:
+            self.session.set_manifest(hub.manifest(), {})
         self.cache_changed = 0
 
     def on_mount(self) -> None:
@@ -142,7 +146,7 @@ def all_files(root: Path) -> set[str]:
 
 async def test_lists_files_grouped_with_states(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache", running_part=True)
-    app = CacheApp(filled.hub, filled.entries)
+    app = CacheApp(filled.hub)
     async with tui(app, size=(120, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, CacheScreen)
@@ -155,7 +159,7 @@ async def test_lists_files_grouped_with_states(server, tmp_path, tui):
         assert states["mnist-12.tar.gz"] == "complete"
         assert states["mnist-12/"] == "extracted"
         assert states["mnist-old.onnx"] == "orphan"
-        assert states["notes.txt"] == "orphan"
+        assert states["notes.txt"] == "unknown"  # outside this hub's folders: not its orphan to judge
         assert states["tinynet-13.onnx.part"] == "partial"
         running = filled.files["running"].name
         display = next(s for s in states if s.startswith("squeezenet-9.onnx.part."))
@@ -173,7 +177,7 @@ async def test_lists_files_grouped_with_states(server, tmp_path, tui):
 
 async def test_selection_shows_what_it_frees(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache", running_part=True)
-    app = CacheApp(filled.hub, filled.entries)
+    app = CacheApp(filled.hub)
     async with tui(app, size=(120, 40)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
@@ -202,7 +206,7 @@ def screen_lines(lst: CacheList) -> list[str]:
 async def test_delete_removes_exactly_the_selected_files(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache", running_part=True)
     before = all_files(filled.root)
-    app = CacheApp(filled.hub, filled.entries)
+    app = CacheApp(filled.hub)
     async with tui(app, size=(100, 30)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
@@ -237,7 +241,7 @@ async def test_delete_removes_exactly_the_selected_files(server, tmp_path, tui):
 async def test_delete_can_be_refused(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache")
     before = all_files(filled.root)
-    app = CacheApp(filled.hub, filled.entries)
+    app = CacheApp(filled.hub)
     async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
@@ -254,7 +258,7 @@ async def test_delete_can_be_refused(server, tmp_path, tui):
 async def test_a_link_out_of_the_cache_is_removed_as_a_link(server, tmp_path, tui):
     outside = tmp_path / "elsewhere"
     filled = fill_cache(tmp_path / "cache", outside=outside)
-    app = CacheApp(filled.hub, filled.entries)
+    app = CacheApp(filled.hub)
     async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
@@ -275,7 +279,7 @@ async def test_verify_marks_a_tampered_file(server, tmp_path, tui):
     data = bytearray(filled.files["mnist8"].read_bytes())
     data[20] ^= 0xFF
     filled.files["mnist8"].write_bytes(bytes(data))
-    app = CacheApp(filled.hub, filled.entries)
+    app = CacheApp(filled.hub)
     async with tui(app, size=(120, 40)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
@@ -300,7 +304,7 @@ async def test_verify_marks_a_tampered_file(server, tmp_path, tui):
 async def test_works_with_no_manifest(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache")
     offline = Hub(REPO, cache_dir=filled.root, offline=True)
-    app = CacheApp(offline, [])
+    app = CacheApp(offline, manifest=False)
     async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
@@ -321,9 +325,12 @@ async def test_file_and_manifest_names_are_shown_literally(tmp_path, tui):
     (root / "evil").mkdir(parents=True)
     (root / "evil" / "[red]boom\x1b[31m\x07.onnx").write_bytes(b"1234")
     (root / "evil" / "plain.onnx").write_bytes(b"5678")
-    hostile = ModelInfo({"model": "[b]Evil\x1b]0;pwned\x07[/b]", "model_path": "evil/plain.onnx",
-                         "opset_version": 13, "metadata": {}})
-    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [hostile])
+    hostile = {"model": "[b]Evil\x1b]0;pwned\x07[/b]", "model_path": "evil/plain.onnx", "opset_version": 13,
+               "metadata": {}}
+    local = tmp_path / "hub"  # a local hub whose manifest names the file with hostile text
+    local.mkdir()
+    (local / "ONNX_HUB_MANIFEST.json").write_text(json.dumps([hostile]))
+    app = CacheApp(Hub(str(local), cache_dir=root, offline=True))
     async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
@@ -349,7 +356,7 @@ async def test_ten_thousand_files_paint_fast(tmp_path, tui):
             rel = f"validated/vision/g{g:03d}/model/{g * 100 + i:064x}_m{i}.onnx"
             files.append(cache.CachedFile(root / rel, rel, 1000 + i, "complete" if i % 7 else "orphan"))
     report = cache.CacheReport(root, files)
-    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [])
+    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), manifest=False)
     async with tui(app, size=(120, 40)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
@@ -400,7 +407,7 @@ async def test_through_hub_app_key_3_and_back(server, tmp_path, tui):
 
 async def test_fold_click_and_no_rescan_after_a_modal(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache")
-    app = CacheApp(filled.hub, filled.entries)
+    app = CacheApp(filled.hub)
     async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
@@ -433,7 +440,7 @@ async def test_verify_shows_progress_and_escape_stops_it(tmp_path, tui):
     big.parent.mkdir(parents=True)
     with open(big, "wb") as f:
         f.truncate(8 * 1024**3)  # sparse: 8 GB to hash, no disk used
-    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [])
+    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), manifest=False)
     async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)

@@ -20,7 +20,6 @@ from textual.worker import get_current_worker
 
 from ...core import cache
 from ...core.cache import CachedFile, CacheGroup, CacheReport, VerifyResult
-from ...core.client import Hub
 from ...core.errors import CancelledError
 from ...core.manifest import ModelInfo
 from ...core.text import human_size, printable
@@ -139,18 +138,17 @@ class CacheScreen(SessionScreen):
 
     # -- scanning ------------------------------------------------------------------------------------
     def action_rescan(self) -> None:
-        hub = self.session.hub
         self._generation += 1
         self.cache_list.empty_text = "Scanning the cache…"
         self.cache_list.refresh()
         self._set_status("Scanning…")
-        self._scan(hub, self._entries(), self._generation)
+        self._scan(self._generation)
 
     @work(thread=True, exclusive=True, group="cache-scan", exit_on_error=False)
-    def _scan(self, hub: Hub, entries: list[ModelInfo] | None, generation: int) -> None:
+    def _scan(self, generation: int) -> None:
         started = time.perf_counter()
         try:
-            report = hub.scan_cache(entries)
+            report = self.session.cache_report()
         except Exception as exc:  # noqa: BLE001 - shown, never raised into the UI
             self.post_message(WorkerFailed("Scanning the cache", failure_text(exc)))
             return

@@ -11,12 +11,11 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.widgets import Footer, Input, Static
 
-from ...core.cache import extracted_dir
-from ...core.errors import HubError, QueryError
+from ...core.errors import QueryError
 from ...core.inspect import ModelSummary, summarize
 from ...core.manifest import ModelInfo
 from ...core.query import narrows, parse_query
-from ..fmt import clean, one_line
+from ..fmt import clean
 from ..messages import (CacheStatesChanged, DownloadRequested, Inspected, JobsChanged, ManifestChanged, ShowModel,
                         failure_text)
 from ..session import Session
@@ -135,7 +134,7 @@ class ModelsScreen(SessionScreen):
         try:
             query = parse_query(text)
         except QueryError as exc:
-            error.update(Text(one_line(exc), style="bold"))
+            error.update(Text(failure_text(exc, kind=False), style="bold"))
             error.display = True
             return  # keep the rows of the last valid query
         if error.display:
@@ -218,21 +217,13 @@ class ModelsScreen(SessionScreen):
 
     # -- details --------------------------------------------------------------------------------
     def cache_info(self, entry: ModelInfo) -> CacheInfo:
-        hub = self.session.hub
-        try:
-            path = hub.local_path(entry)
-        except HubError:
-            path = None
-        info = CacheInfo(self.session.cached_state(entry), path)
-        if entry.has_test_data:
-            try:
-                archive = hub.local_path(entry, with_data=True)
-            except HubError:
-                archive = None
-            if archive is not None and archive.exists():
-                folder = extracted_dir(archive)
-                info.data_path = folder if folder.is_dir() else archive
-                info.data_state = "extracted" if folder.is_dir() else "archive"
+        copy = self.session.hub.local_copy(entry)  # the core's one answer; stat calls only
+        info = CacheInfo(self.session.cached_state(entry), copy.path)
+        if copy.data_dir is not None:
+            info.data_path, info.data_state = copy.data_dir, "extracted"
+        elif copy.data_state is not None and copy.data_archive is not None:
+            info.data_path = copy.data_archive
+            info.data_state = "archive" if copy.data_state == "complete" else copy.data_state
         return info
 
     def show_details(self, entry: ModelInfo | None, defer: bool = False) -> None:

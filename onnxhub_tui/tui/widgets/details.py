@@ -22,7 +22,7 @@ from ..fmt import clean, human_size, show_path
 class CacheInfo:
     """What the panel says about the local copy."""
 
-    state: str | None  # "complete" | "partial" | "queued" | None
+    state: str | None  # "complete" | "partial" | "damaged" | "queued" | None
     path: Path | None
     data_path: Path | None = None
     data_state: str | None = None
@@ -52,6 +52,8 @@ def _cache_line(state: str | None) -> Text:
         return Text("✓ cached", style="green")
     if state == "partial":
         return Text("◐ partial (resumable)", style="yellow")
+    if state == "damaged":
+        return Text("✗ damaged: not the manifest's size (d fetches it again)", style="red")
     if state == "queued":
         return Text("↓ in the download queue (2 shows it)", style="cyan")
     return Text("not cached", style="dim")

@@ -26,7 +26,7 @@ from ..fmt import clean, human_size
 from .cursor_list import CursorList, cursor_bindings
 
 CachedState = Callable[[ModelInfo], "str | None"]
-MARKS = {"complete": "✓", "partial": "◐", "queued": "↓"}
+MARKS = {"complete": "✓", "partial": "◐", "damaged": "✗", "queued": "↓"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("cached", "cached", 6),
 )
 SORTABLE = tuple(c.key for c in COLUMNS)
-_CACHED_ORDER = {"complete": 0, "queued": 1, "partial": 2, None: 3}
+_CACHED_ORDER = {"complete": 0, "queued": 1, "partial": 2, "damaged": 3, None: 4}
 
 
 class ModelTable(CursorList):
@@ -62,6 +62,7 @@ class ModelTable(CursorList):
         "model-table--cursor-blurred",
         "model-table--complete",
         "model-table--partial",
+        "model-table--damaged",
         "model-table--queued",
         "model-table--dim",
         "model-table--empty",
@@ -223,7 +224,7 @@ class ModelTable(CursorList):
             return lambda e: (",".join(e.tag_list).lower(), e.model.lower())
         if column == "cached":
             state = self.cached_state
-            return lambda e: (_CACHED_ORDER.get(state(e), 3), e.model.lower(), e.opset)
+            return lambda e: (_CACHED_ORDER.get(state(e), 4), e.model.lower(), e.opset)
         return lambda e: (e.model.lower(), e.opset)
 
     def _set_universe(self, entries: Sequence[ModelInfo]) -> None:
