@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 from onnxhub_tui.core.client import Hub  # noqa: E402
 from onnxhub_tui.tui import jobs as J  # noqa: E402
 from onnxhub_tui.tui.app import HubApp  # noqa: E402
-from tests.support.tui import models_screen  # noqa: E402
 from tests.support.hubserver import Fault, start_server  # noqa: E402
 from tests.support.hubtree import build_hub_tree  # noqa: E402
+from tests.support.tui import models_screen  # noqa: E402
 
 REPO = "acme/models:main"
 
