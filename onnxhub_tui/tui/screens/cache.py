@@ -23,6 +23,7 @@ from ...core.cache import CachedFile, CacheGroup, CacheReport, VerifyResult
 from ...core.errors import CancelledError
 from ...core.manifest import ModelInfo
 from ...core.text import human_size, printable
+from ...core.throttle import Throttle
 from ..fmt import show_path
 from ..messages import CacheChanged, ManifestChanged, WorkerFailed, failure_text
 from ..session import Session
@@ -371,15 +372,14 @@ class CacheScreen(SessionScreen):
                 break
             name = self.cache_list.name_of(f)
             self.post_message(VerifyProgress(i, len(files), name, f.size, done_bytes, total_bytes, None))
-            last = time.monotonic()
+            throttle = Throttle(0.1)  # ~10 updates a second, whatever the disk speed
+            throttle.due(time.monotonic())  # the start was just reported
 
-            def tick(n: int, i: int = i, name: str = name, size: int = f.size, base: int = done_bytes) -> None:
-                nonlocal last
+            def tick(n: int, i: int = i, name: str = name, size: int = f.size, base: int = done_bytes,
+                     throttle: Throttle = throttle) -> None:
                 if worker.is_cancelled:
                     raise CancelledError("verify stopped")  # unwinds out of the hashing loop
-                now = time.monotonic()
-                if now - last >= 0.1:  # ~10 updates a second, whatever the disk speed
-                    last = now
+                if throttle.due(time.monotonic()):
                     self.post_message(VerifyProgress(i, len(files), name, size, base + n, total_bytes, None))
 
             try:
