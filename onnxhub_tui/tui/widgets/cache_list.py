@@ -97,15 +97,17 @@ class CacheList(CursorList):
         "cache-list--extracted", "cache-list--unknown", "cache-list--mismatch",
     }
 
+    @dataclass
     class Highlighted(Message):
         """The cursor moved; ``file`` is None on a group row."""
 
-        def __init__(self, group: CacheGroup | None, file: CachedFile | None) -> None:
-            super().__init__()
-            self.group = group
-            self.file = file
+        group: CacheGroup | None
+        file: CachedFile | None
 
+    @dataclass
     class SelectionChanged(Message):
+        """The selection changed (bursts collapse into one)."""
+
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, CacheList.SelectionChanged)
 

@@ -49,6 +49,16 @@ SORTABLE = tuple(c.key for c in COLUMNS)
 _CACHED_ORDER = {"complete": 0, "queued": 1, "partial": 2, "damaged": 3, None: 4}
 
 
+@dataclass
+class _TableMessage(Message):
+    table: ModelTable
+    entry: ModelInfo | None
+
+    @property
+    def control(self) -> ModelTable:
+        return self.table
+
+
 class ModelTable(CursorList):
     """Rows of ModelInfo with a cursor. ``set_rows`` replaces what is shown; ``Highlighted`` follows the cursor."""
 
@@ -68,38 +78,19 @@ class ModelTable(CursorList):
         "model-table--empty",
     }
 
-    class Highlighted(Message):
+    class Highlighted(_TableMessage):
         """The cursor moved to ``entry`` (None when the table is empty)."""
 
-        def __init__(self, table: ModelTable, entry: ModelInfo | None) -> None:
-            super().__init__()
-            self.table = table
-            self.entry = entry
-
-        @property
-        def control(self) -> ModelTable:
-            return self.table
-
-    class Selected(Message):
+    class Selected(_TableMessage):
         """Enter (or a click on the highlighted row) on ``entry``."""
 
-        def __init__(self, table: ModelTable, entry: ModelInfo) -> None:
-            super().__init__()
-            self.table = table
-            self.entry = entry
-
-        @property
-        def control(self) -> ModelTable:
-            return self.table
-
+    @dataclass
     class Sorted(Message):
         """The sort column or direction changed (by a key or a header click)."""
 
-        def __init__(self, table: ModelTable, column: str, reverse: bool) -> None:
-            super().__init__()
-            self.table = table
-            self.column = column
-            self.reverse = reverse
+        table: ModelTable
+        column: str
+        reverse: bool
 
     def __init__(
         self,
