@@ -97,7 +97,8 @@ class ModelsScreen(SessionScreen):
         self.refresh_cached()
 
     def on_jobs_changed(self, message: JobsChanged) -> None:
-        self.update_status()  # the queue count
+        if message.job_id is None:  # jobs added, started or ended: the queue count; progress is not ours
+            self.update_status()
 
     def on_show_model(self, message: ShowModel) -> None:
         self.show_entry(message.entry)
