@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -19,7 +18,7 @@ from textual.strip import Strip
 
 from ...core.cache import CachedFile, CacheGroup, CacheReport, VerifyResult
 from ...core.manifest import ModelInfo
-from ...core.text import fit_cells, human_size, printable
+from ...core.text import cell_width, fit_cells, human_size, printable
 from .cursor_list import CursorList, cursor_bindings
 
 _SHA_NAME = re.compile(r"^([0-9a-f]{64})_(.+)$")
@@ -304,7 +303,7 @@ class CacheList(CursorList):
         files = len(group.files)
         right = f"{files} file{'s' if files != 1 else ''} " + fit_cells(human_size(group.size), 9, right=True)
         name = printable(group.name) if group.name else "(cache root)"
-        name_w = max(0, width - 7 - cell_len(right) - 1)
+        name_w = max(0, width - 7 - cell_width(right) - 1)
         bold = style + self._style("group")
         mark = bold + self._style("selected") if count else bold
         segments = [
