@@ -2,61 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, cast
+from pathlib import Path
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from ..core.cache import extracted_dir
-from ..core.errors import HubError, QueryError
-from ..core.inspect import ModelSummary, summarize
-from ..core.manifest import ModelInfo
-from ..core.query import narrows, parse_query
-from .details import CacheInfo, DetailsPanel
-from .fmt import clean, one_line, while_mounted
-from .model_table import ModelTable
-
-if TYPE_CHECKING:
-    from .app import HubApp
+from ...core.errors import QueryError
+from ...core.inspect import ModelSummary, summarize
+from ...core.manifest import ModelInfo
+from ...core.query import narrows, parse_query
+from ..fmt import clean
+from ..messages import (CacheStatesChanged, DownloadRequested, Inspected, JobsChanged, ManifestChanged, ShowModel,
+                        failure_text)
+from ..session import Session
+from ..widgets.details import CacheInfo, DetailsPanel
+from ..widgets.model_table import ModelTable
+from ..widgets.search_input import SearchInput
+from .base import SessionScreen
 
 NARROW = 100  # below this many columns the details go under the table
 SEARCH_HELP = "search: words  tag:vision  opset:>=12  size:<50MB  -exclude"
 
 
-class SearchInput(Input):
-    """The search box: enter, down or escape hand the focus to the table and keep the query."""
-
-    BINDINGS = [
-        Binding("down,escape", "leave", "To table", show=False, id="search.leave"),
-    ]
-
-    def action_leave(self) -> None:
-        screen = self.screen
-        if isinstance(screen, ModelsScreen):
-            screen.action_focus_table()
-        else:
-            screen.query_one(ModelTable).focus()
-
-    def watch_value(self, value: str) -> None:
-        # A key typed into the box: filter now, inside this key's handling, so the rows change in the
-        # same frame as the text (the Changed message would reach the screen after a first repaint and
-        # leave the rows to the next 60 Hz frame). A typed key runs in this widget's task, an editing
-        # key (backspace, ...) is a binding the app's task runs; changes made from anywhere else (a
-        # burst of sets through the API) still go through Changed and filter once for the last text.
-        screen = self.screen
-        task = asyncio.current_task()
-        if isinstance(screen, ModelsScreen) and task is not None and task in (
-                getattr(self, "_task", None), getattr(self.app, "_task", None)):
-            screen.search_now(value)
-
-
-class ModelsScreen(Screen):
+class ModelsScreen(SessionScreen):
+    CSS_PATH = ["models.tcss", "../widgets/model_table.tcss", "../widgets/details.tcss"]
     BINDINGS = [
         Binding("slash", "focus_search", "Search", show=False, id="models.search"),  # the "/" prompt shows it
         Binding("s", "sort", "Sort", id="models.sort"),
@@ -66,8 +39,8 @@ class ModelsScreen(Screen):
         Binding("escape", "focus_table", "Table", show=False, id="models.table"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__(id="models-screen")
+    def __init__(self, session: Session) -> None:
+        super().__init__(session, id="models-screen")
         self._summaries: dict[str, ModelSummary | str] = {}
         self._query_text: str | None = None  # the last valid query, None before the first
         self._results: dict[str, list[ModelInfo]] = {}  # recent queries' rows, for backspace
@@ -75,18 +48,15 @@ class ModelsScreen(Screen):
         self._applied_text: str | None = None  # the text apply_query last ran for
         self._details_entry: ModelInfo | None = None
 
-    @property
-    def hub_app(self) -> HubApp:
-        return cast("HubApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield Static(id="status", markup=False)
         with Horizontal(id="search-bar"):
             yield Static("/", id="search-label")
-            yield SearchInput(placeholder=SEARCH_HELP, id="search", compact=True, select_on_focus=False)
+            yield SearchInput(on_type=self.search_now, placeholder=SEARCH_HELP, id="search", compact=True,
+                              select_on_focus=False)
         yield Static(id="query-error", markup=False)
         with Container(id="body"):
-            yield ModelTable(self.hub_app.cached_state, empty_text="Loading the manifest…", id="models")
+            yield ModelTable(self.session.cached_state, empty_text="Loading the manifest…", id="models")
             yield DetailsPanel(id="details")
         # The footer is mounted after the first paint (_mount_footer): its keys cost ~30 ms to compose
         # and ~40 ms to paint, more than the rest of the screen, and the first frame is the table's.
@@ -97,9 +67,10 @@ class ModelsScreen(Screen):
         self.update_status()
         self._apply_layout(self.app.size.width)
         self.call_after_refresh(self._mount_footer)
-        early = self.hub_app.take_early_entries()
-        if early:  # the cached copy, painted while the worker revalidates it
-            self.set_entries(early)
+        if self.session.manifest_state == "failed":
+            self.show_load_error(self.session.manifest_error or "No manifest.")
+        elif self.session.entries:  # the manifest, or a cached copy painted while the worker revalidates it
+            self.set_entries(self.session.entries)
 
     def _mount_footer(self) -> None:
         if not self.query(Footer):
@@ -116,7 +87,22 @@ class ModelsScreen(Screen):
     def table(self) -> ModelTable:
         return self.query_one("#models", ModelTable)
 
-    @while_mounted
+    def on_manifest_changed(self, message: ManifestChanged) -> None:
+        if self.session.manifest_state == "failed":
+            self.show_load_error(self.session.manifest_error or "No manifest.")
+        else:
+            self.set_entries(self.session.entries)
+
+    def on_cache_states_changed(self, message: CacheStatesChanged) -> None:
+        self.refresh_cached()
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        if message.job_id is None:  # jobs added, started or ended: the queue count; progress is not ours
+            self.update_status()
+
+    def on_show_model(self, message: ShowModel) -> None:
+        self.show_entry(message.entry)
+
     def set_entries(self, entries: list[ModelInfo]) -> None:
         """A new manifest: show it through the current query, keeping the highlighted model."""
         keep = self.table.highlighted
@@ -132,7 +118,6 @@ class ModelsScreen(Screen):
             if same is not None:
                 self.table.select_entry(same)
 
-    @while_mounted
     def show_load_error(self, message: str) -> None:
         self.table.empty_text = message
         self.table.set_rows([])
@@ -150,7 +135,7 @@ class ModelsScreen(Screen):
         try:
             query = parse_query(text)
         except QueryError as exc:
-            error.update(Text(one_line(exc), style="bold"))
+            error.update(Text(failure_text(exc, kind=False), style="bold"))
             error.display = True
             return  # keep the rows of the last valid query
         if error.display:
@@ -169,26 +154,24 @@ class ModelsScreen(Screen):
         self.table.set_rows(rows, presorted=True)
         self.update_status()
 
-    @while_mounted
     def update_status(self) -> None:
-        app = self.hub_app
+        session = self.session
         text = Text()
-        text.append(clean(app.hub.source.spec), style="bold")
-        state = app.manifest_state or "loading"
+        text.append(clean(session.hub.source.spec), style="bold")
+        state = session.manifest_state or "loading"
         style = {"fresh": "green", "cached": "green", "local": "green", "stale": "yellow",
                  "offline": "yellow", "failed": "red"}.get(state, "dim")
         text.append("  manifest ")
         text.append(state, style=style)
-        total = len(app.manifest_entries)
-        cached = app.cached_count
+        total = len(session.entries)
+        cached = session.cached_count
         text.append(f"  {self.table.row_count} shown / {total} total / {cached} cached")
-        pending = len(app.queue.pending)
+        pending = len(session.queue.pending)
         if pending:
             text.append(f"  ↓ {pending} in queue", style="cyan")
         # One line of fixed height: no layout needed (a layout per key was 10-35 ms at 120x40)
         self.query_one("#status", Static).update(text, layout=False)
 
-    @while_mounted
     def refresh_cached(self) -> None:
         """The cache changed: repaint the column, the counts and the details."""
         self._summaries.clear()
@@ -235,24 +218,15 @@ class ModelsScreen(Screen):
 
     # -- details --------------------------------------------------------------------------------
     def cache_info(self, entry: ModelInfo) -> CacheInfo:
-        hub = self.hub_app.hub
-        try:
-            path = hub.local_path(entry)
-        except HubError:
-            path = None
-        info = CacheInfo(self.hub_app.cached_state(entry), path)
-        if entry.has_test_data:
-            try:
-                archive = hub.local_path(entry, with_data=True)
-            except HubError:
-                archive = None
-            if archive is not None and archive.exists():
-                folder = extracted_dir(archive)
-                info.data_path = folder if folder.is_dir() else archive
-                info.data_state = "extracted" if folder.is_dir() else "archive"
+        copy = self.session.hub.local_copy(entry)  # the core's one answer; stat calls only
+        info = CacheInfo(self.session.cached_state(entry), copy.path)
+        if copy.data_dir is not None:
+            info.data_path, info.data_state = copy.data_dir, "extracted"
+        elif copy.data_state is not None and copy.data_archive is not None:
+            info.data_path = copy.data_archive
+            info.data_state = "archive" if copy.data_state == "complete" else copy.data_state
         return info
 
-    @while_mounted
     def show_details(self, entry: ModelInfo | None, defer: bool = False) -> None:
         panel = self.query_one(DetailsPanel)
         self._details_entry = entry
@@ -269,20 +243,17 @@ class ModelsScreen(Screen):
         panel.show(entry, info, summary, defer=defer)
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
-    def _inspect(self, entry: ModelInfo, path) -> None:  # noqa: ANN001 - a Path
+    def _inspect(self, entry: ModelInfo, path: Path) -> None:
         try:
             result: ModelSummary | str = summarize(path)
-        except HubError as exc:
-            result = f"Could not read the file: {one_line(exc)}"
         except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
-            result = f"Could not read the file: {type(exc).__name__}: {one_line(exc)}"
-        self.app.call_from_thread(self._inspected, entry, result)
+            result = f"Could not read the file: {failure_text(exc)}"
+        self.post_message(Inspected(entry, result))
 
-    @while_mounted
-    def _inspected(self, entry: ModelInfo, result: ModelSummary | str) -> None:
-        self._summaries[entry.key] = result
-        if self.table.highlighted is entry:
-            self.show_details(entry)
+    def on_inspected(self, message: Inspected) -> None:
+        self._summaries[message.entry.key] = message.result
+        if self.table.highlighted is message.entry:
+            self.show_details(message.entry)
 
     # -- actions --------------------------------------------------------------------------------
     def action_focus_search(self) -> None:
@@ -303,7 +274,7 @@ class ModelsScreen(Screen):
         if entry is None:
             self.notify("No model highlighted.", severity="warning")
             return
-        self.hub_app.request_download(entry, with_data)
+        self.post_message(DownloadRequested(entry, with_data))
 
     def show_entry(self, entry: ModelInfo) -> None:
         """Highlight ``entry``, clearing the search if it hides it (the command palette uses this)."""

@@ -12,22 +12,21 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..core.manifest import ModelInfo
-from .fmt import clean, human_size
+from ...core.manifest import ModelInfo
+from ...core.text import fit_cells
+from ..fmt import clean, human_size
+from .cursor_list import CursorList, cursor_bindings
 
 CachedState = Callable[[ModelInfo], "str | None"]
-MARKS = {"complete": "✓", "partial": "◐", "queued": "↓"}
+MARKS = {"complete": "✓", "partial": "◐", "damaged": "✗", "queued": "↓"}
 
 
 @dataclass(frozen=True)
@@ -47,19 +46,24 @@ COLUMNS: tuple[Column, ...] = (
     Column("cached", "cached", 6),
 )
 SORTABLE = tuple(c.key for c in COLUMNS)
-_CACHED_ORDER = {"complete": 0, "queued": 1, "partial": 2, None: 3}
+_CACHED_ORDER = {"complete": 0, "queued": 1, "partial": 2, "damaged": 3, None: 4}
 
 
-class ModelTable(ScrollView, can_focus=True):
+@dataclass
+class _TableMessage(Message):
+    table: ModelTable
+    entry: ModelInfo | None
+
+    @property
+    def control(self) -> ModelTable:
+        return self.table
+
+
+class ModelTable(CursorList):
     """Rows of ModelInfo with a cursor. ``set_rows`` replaces what is shown; ``Highlighted`` follows the cursor."""
 
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="table.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="table.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
-        Binding("home,g", "edge(0)", "First row", show=False, id="table.first"),
-        Binding("end,G", "edge(1)", "Last row", show=False, id="table.last"),
+        *cursor_bindings("table"),
         Binding("enter", "select", "Details", show=False, id="table.select"),
     ]
     COMPONENT_CLASSES = {
@@ -68,57 +72,25 @@ class ModelTable(ScrollView, can_focus=True):
         "model-table--cursor-blurred",
         "model-table--complete",
         "model-table--partial",
+        "model-table--damaged",
         "model-table--queued",
         "model-table--dim",
         "model-table--empty",
     }
-    DEFAULT_CSS = """
-    ModelTable { overflow-x: hidden; overflow-y: auto; height: 1fr; }
-    ModelTable > .model-table--header { text-style: bold; color: $text-accent; background: $boost; }
-    ModelTable > .model-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground;
-                                        text-style: bold; }
-    ModelTable > .model-table--cursor-blurred { background: $block-cursor-blurred-background; }
-    ModelTable > .model-table--complete { color: $text-success; }
-    ModelTable > .model-table--partial { color: $text-warning; }
-    ModelTable > .model-table--queued { color: $text-accent; }
-    ModelTable > .model-table--dim { color: $text-muted; }
-    ModelTable > .model-table--empty { color: $text-muted; text-style: italic; }
-    """
 
-    cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
-
-    class Highlighted(Message):
+    class Highlighted(_TableMessage):
         """The cursor moved to ``entry`` (None when the table is empty)."""
 
-        def __init__(self, table: ModelTable, entry: ModelInfo | None) -> None:
-            super().__init__()
-            self.table = table
-            self.entry = entry
-
-        @property
-        def control(self) -> ModelTable:
-            return self.table
-
-    class Selected(Message):
+    class Selected(_TableMessage):
         """Enter (or a click on the highlighted row) on ``entry``."""
 
-        def __init__(self, table: ModelTable, entry: ModelInfo) -> None:
-            super().__init__()
-            self.table = table
-            self.entry = entry
-
-        @property
-        def control(self) -> ModelTable:
-            return self.table
-
+    @dataclass
     class Sorted(Message):
         """The sort column or direction changed (by a key or a header click)."""
 
-        def __init__(self, table: ModelTable, column: str, reverse: bool) -> None:
-            super().__init__()
-            self.table = table
-            self.column = column
-            self.reverse = reverse
+        table: ModelTable
+        column: str
+        reverse: bool
 
     def __init__(
         self,
@@ -138,7 +110,7 @@ class ModelTable(ScrollView, can_focus=True):
         self._universe: list[ModelInfo] = []  # every entry seen, sorted by the current sort
         self._universe_ids: set[int] = set()
         self._name_width = 12
-        self._last_highlighted: ModelInfo | None = None
+        self._last_key = None  # no Highlighted for the empty table it starts as
         self._paint: _Paint | None = None
 
     # -- public API ---------------------------------------------------------------------------
@@ -149,6 +121,12 @@ class ModelTable(ScrollView, can_focus=True):
     @property
     def row_count(self) -> int:
         return len(self._rows)
+
+    def row_key(self, index: int) -> object:
+        return self._rows[index] if 0 <= index < len(self._rows) else None
+
+    def highlight_changed(self) -> None:
+        self.post_message(self.Highlighted(self, self.highlighted))
 
     @property
     def highlighted(self) -> ModelInfo | None:
@@ -185,21 +163,21 @@ class ModelTable(ScrollView, can_focus=True):
                 wanted = {id(e) for e in entries}
                 rows = [e for e in self._universe if id(e) in wanted]
         self._rows = rows
-        self.virtual_size = Size(0, len(rows) + 1)
+        self.rows_changed()
         index = 0
         if keep is not None:
             try:
                 index = rows.index(keep)  # identity, via ModelInfo's default __eq__
             except ValueError:
                 index = 0
-        self._set_cursor(index)
+        self.move_cursor(index)
         self.refresh()
 
     def select_entry(self, entry: ModelInfo) -> bool:
         """Move the cursor to ``entry``; False when it is not among the rows."""
         for index, row in enumerate(self._rows):
             if row is entry:
-                self._set_cursor(index)
+                self.move_cursor(index)
                 return True
         return False
 
@@ -237,7 +215,7 @@ class ModelTable(ScrollView, can_focus=True):
             return lambda e: (",".join(e.tag_list).lower(), e.model.lower())
         if column == "cached":
             state = self.cached_state
-            return lambda e: (_CACHED_ORDER.get(state(e), 3), e.model.lower(), e.opset)
+            return lambda e: (_CACHED_ORDER.get(state(e), 4), e.model.lower(), e.opset)
         return lambda e: (e.model.lower(), e.opset)
 
     def _set_universe(self, entries: Sequence[ModelInfo]) -> None:
@@ -248,69 +226,22 @@ class ModelTable(ScrollView, can_focus=True):
         self._name_width = max(12, max((len(e.model) for e in universe), default=12))
 
     # -- cursor --------------------------------------------------------------------------------
-    def _set_cursor(self, index: int) -> None:
-        index = max(0, min(index, len(self._rows) - 1)) if self._rows else 0
-        old = self.cursor
-        self.cursor = index
-        self._refresh_row(old)
-        self._refresh_row(index)
-        self._scroll_cursor_into_view()
-        entry = self.highlighted
-        if entry is not self._last_highlighted:
-            self._last_highlighted = entry
-            self.post_message(self.Highlighted(self, entry))
-
-    def _refresh_row(self, index: int) -> None:
-        self.refresh_line(index + 1)
-
-    @property
-    def _page_rows(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def _scroll_cursor_into_view(self) -> None:
-        top = int(self.scroll_offset.y)
-        rows = self._page_rows
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= top + rows:
-            self.scroll_to(y=self.cursor - rows + 1, animate=False)
-
-    def action_cursor(self, delta: int) -> None:
-        self._set_cursor(self.cursor + delta)
-
-    def action_page(self, direction: int) -> None:
-        self._set_cursor(self.cursor + direction * self._page_rows)
-
-    def action_edge(self, end: int) -> None:
-        self._set_cursor(len(self._rows) - 1 if end else 0)
-
     def action_select(self) -> None:
         entry = self.highlighted
         if entry is not None:
             self.post_message(self.Selected(self, entry))
 
-    def on_resize(self, event: events.Resize) -> None:
-        self._scroll_cursor_into_view()
-
-    def on_focus(self) -> None:
-        self._refresh_row(self.cursor)
-
-    def on_blur(self) -> None:
-        self._refresh_row(self.cursor)
-
     async def _on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        if offset.y == 0:
-            column = self._column_at(offset.x)
+        index = self.row_at(event)
+        if index == -1:
+            offset = event.get_content_offset(self)
+            column = self._column_at(offset.x) if offset is not None else None
             if column is not None:
                 self.sort_by(column)
             return
-        index = int(self.scroll_offset.y) + offset.y - 1
-        if 0 <= index < len(self._rows):
+        if index is not None:
             again = index == self.cursor
-            self._set_cursor(index)
+            self.move_cursor(index)
             if again or event.chain >= 2:
                 self.action_select()
 
@@ -345,13 +276,8 @@ class ModelTable(ScrollView, can_focus=True):
         for i, (column, text, width, style) in enumerate(zip(COLUMNS, texts, widths, styles)):
             if i:
                 segments.append(Segment(" ", gap))
-            if width <= 0:
-                continue
-            if cell_len(text) > width:
-                text = set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
-            pad = width - cell_len(text)
-            text = " " * pad + text if column.right else text + " " * pad
-            segments.append(Segment(text, style))
+            if width > 0:
+                segments.append(Segment(fit_cells(text, width, right=column.right), style))
         return segments
 
     def render_lines(self, crop: Region) -> list[Strip]:

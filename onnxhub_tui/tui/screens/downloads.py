@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, cast
 
-from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import RowDoesNotExist
 
-from . import jobs as J
-from .fmt import clean, human_duration, human_rate, human_size, show_path, while_mounted
-
-if TYPE_CHECKING:
-    from .app import HubApp
+from ...core.text import fit_cells
+from .. import jobs as J
+from ..fmt import clean, human_duration, human_rate, human_size, show_path
+from ..messages import JobsChanged, ModelRequested, QueueEdited
+from ..session import Session
+from ..widgets.jobs_table import JobsTable
+from .base import SessionScreen
 
 BAR = 9
 STATE_STYLE = {J.QUEUED: "dim", J.DOWNLOADING: "cyan", J.VERIFYING: "cyan", J.DONE: "green",
@@ -34,11 +33,7 @@ def fit(text: str, width: int | None, right: bool = False, style: str = "") -> T
     """``text`` in ``width`` cells with one trailing space; truncated with an ellipsis."""
     if width is None:
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
-    room = width - 1
-    if cell_len(text) > room:
-        text = set_cell_size(text, room - 1) + "…"
-    pad = " " * (room - cell_len(text))
-    return Text((pad + text if right else text + pad) + " ", style=style)
+    return Text(fit_cells(text, width - 1, right=right) + " ", style=style)
 
 
 def progress_bar(fraction: float | None, width: int = BAR) -> Text:
@@ -74,24 +69,8 @@ def _bytes_text(done: int | None, total: int | None) -> str:
     return f"{done_text}/{total_text}"
 
 
-class JobsTable(DataTable):
-    """The queue's rows; home and end move the cursor (DataTable's own only scroll)."""
-
-    BINDINGS = [
-        Binding("home", "first", "First job", show=False, id="downloads.first"),
-        Binding("end", "last", "Last job", show=False, id="downloads.last"),
-    ]
-
-    def action_first(self) -> None:
-        if self.row_count:
-            self.move_cursor(row=0)
-
-    def action_last(self) -> None:
-        if self.row_count:
-            self.move_cursor(row=self.row_count - 1)
-
-
-class DownloadsScreen(Screen):
+class DownloadsScreen(SessionScreen):
+    CSS_PATH = "downloads.tcss"
     BINDINGS = [
         Binding("x", "cancel", "Cancel", id="downloads.cancel"),
         Binding("r", "retry", "Retry", id="downloads.retry"),
@@ -99,13 +78,10 @@ class DownloadsScreen(Screen):
         Binding("m", "show_model", "Show model", show=False, id="downloads.model"),  # enter too
     ]
 
-    def __init__(self) -> None:
-        super().__init__(id="downloads-screen")
+    def __init__(self, session: Session) -> None:
+        super().__init__(session, id="downloads-screen")
         self._stale: set[int] = set()  # jobs that changed while another screen was showing
-
-    @property
-    def hub_app(self) -> HubApp:
-        return cast("HubApp", self.app)
+        self._shown: set[int] = set()  # job ids with a row
 
     def compose(self) -> ComposeResult:
         yield Static(id="downloads-status", markup=False)
@@ -118,8 +94,7 @@ class DownloadsScreen(Screen):
         table = self.query_one("#jobs", DataTable)
         for key, label, width, right in COLUMNS:
             table.add_column(fit(label, width, right), key=key, width=width)
-        for job in self.hub_app.queue.jobs:
-            self.add_job(job)
+        self._sync_rows()
         self.update_status()
         self.set_interval(1.0, self.tick)  # speed and ETA move even when no bytes arrive
 
@@ -127,20 +102,47 @@ class DownloadsScreen(Screen):
         self.query_one("#jobs", DataTable).focus()
         stale, self._stale = self._stale, set()
         for job_id in sorted(stale):
-            job = self.hub_app.queue.get(job_id)
+            job = self.session.queue.get(job_id)
             if job is not None:
                 self.update_job(job)
         self.update_status()
 
     # -- rows -------------------------------------------------------------------------------------
-    @while_mounted
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        job = self.session.queue.get(message.job_id) if message.job_id is not None else None
+        if job is not None and job.id in self._shown:
+            self.update_job(job)
+        else:
+            self._sync_rows()
+
+    def _sync_rows(self) -> None:
+        """Rows for the queue's jobs: new jobs added at the end, cleared ones removed."""
+        jobs = self.session.queue.jobs
+        ids = {j.id for j in jobs}
+        table = self.query_one("#jobs", DataTable)
+        gone = self._shown - ids
+        for job_id in sorted(gone):
+            try:
+                table.remove_row(str(job_id))
+            except RowDoesNotExist:
+                pass
+        self._shown -= gone
+        for job in jobs:
+            if job.id not in self._shown:
+                self.add_job(job)
+            else:
+                self.update_job(job)
+        self.update_status()
+        if gone:
+            self.show_job_detail(self.highlighted_job())
+
     def add_job(self, job: J.Job) -> None:
         table = self.query_one("#jobs", DataTable)
         cells = job_cells(job)
         table.add_row(*(cells[key] for key, *_ in COLUMNS), key=str(job.id))
+        self._shown.add(job.id)
         self.update_status()
 
-    @while_mounted
     def update_job(self, job: J.Job) -> None:
         if not self.is_current:
             # Hidden: remember it and bring the row up to date when the screen shows again. Progress
@@ -159,23 +161,11 @@ class DownloadsScreen(Screen):
         if self.highlighted_job() is job:
             self.show_job_detail(job)
 
-    @while_mounted
     def tick(self) -> None:
         if not self.is_current:
             return
-        for job in self.hub_app.queue.running:
+        for job in self.session.queue.running:
             self.update_job(job)
-
-    @while_mounted
-    def remove_jobs(self, ids: list[int]) -> None:
-        table = self.query_one("#jobs", DataTable)
-        for job_id in ids:
-            try:
-                table.remove_row(str(job_id))
-            except RowDoesNotExist:
-                pass
-        self.update_status()
-        self.show_job_detail(self.highlighted_job())
 
     def highlighted_job(self) -> J.Job | None:
         table = self.query_one("#jobs", DataTable)
@@ -185,13 +175,12 @@ class DownloadsScreen(Screen):
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         except Exception:  # noqa: BLE001 - no rows
             return None
-        return self.hub_app.queue.get(int(key.value)) if key.value else None
+        return self.session.queue.get(int(key.value)) if key.value else None
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _row_highlighted(self) -> None:
         self.show_job_detail(self.highlighted_job())
 
-    @while_mounted
     def show_job_detail(self, job: J.Job | None) -> None:
         detail = self.query_one("#job-detail", Static)
         if job is None:
@@ -209,9 +198,8 @@ class DownloadsScreen(Screen):
                         style="dim")
         detail.update(text)
 
-    @while_mounted
     def update_status(self) -> None:
-        queue = self.hub_app.queue
+        queue = self.session.queue
         counts = queue.summary()
         speed = sum(j.speed() or 0 for j in queue.running)
         text = Text("Downloads", style="bold")
@@ -230,7 +218,8 @@ class DownloadsScreen(Screen):
         job = self.highlighted_job()
         if job is None:
             return
-        if self.hub_app.cancel_job(job):
+        if self.session.queue.cancel(job):
+            self.post_message(QueueEdited())
             self.notify(f"Cancelling {clean(job.label)}; its .part file stays for a resume.", timeout=3)
         else:
             self.notify(f"{clean(job.label)} is already {job.state}.", severity="warning", timeout=3)
@@ -239,21 +228,25 @@ class DownloadsScreen(Screen):
         job = self.highlighted_job()
         if job is None:
             return
-        if not self.hub_app.retry_job(job):
+        if not self.session.queue.retry(job):
             self.notify(f"Only failed or cancelled downloads can be retried ({clean(job.label)} is {job.state}).",
                         severity="warning", timeout=3)
+            return
+        self.post_message(QueueEdited())
 
     def action_show_model(self) -> None:
         """The highlighted job's model on the models screen (enter on a row does the same)."""
         job = self.highlighted_job()
         if job is not None:
-            self.hub_app.show_model(job.entry)
+            self.post_message(ModelRequested(job.entry))
 
     @on(DataTable.RowSelected, "#jobs")
     def _row_selected(self) -> None:
         self.action_show_model()
 
     def action_clear(self) -> None:
-        removed = self.hub_app.clear_finished()
+        removed = self.session.queue.clear_finished()
+        if removed:
+            self.post_message(QueueEdited())
         self.notify(f"Cleared {removed} finished download(s)." if removed else "Nothing finished to clear.",
                     timeout=2)

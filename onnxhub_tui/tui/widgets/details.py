@@ -13,16 +13,16 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Static
 
-from ..core.inspect import ModelSummary
-from ..core.manifest import ModelInfo, Port
-from .fmt import clean, human_size, show_path
+from ...core.inspect import ModelSummary
+from ...core.manifest import ModelInfo, Port
+from ..fmt import clean, human_size, show_path
 
 
 @dataclass
 class CacheInfo:
     """What the panel says about the local copy."""
 
-    state: str | None  # "complete" | "partial" | "queued" | None
+    state: str | None  # "complete" | "partial" | "damaged" | "queued" | None
     path: Path | None
     data_path: Path | None = None
     data_state: str | None = None
@@ -52,6 +52,8 @@ def _cache_line(state: str | None) -> Text:
         return Text("✓ cached", style="green")
     if state == "partial":
         return Text("◐ partial (resumable)", style="yellow")
+    if state == "damaged":
+        return Text("✗ damaged: not the manifest's size (d fetches it again)", style="red")
     if state == "queued":
         return Text("↓ in the download queue (2 shows it)", style="cyan")
     return Text("not cached", style="dim")
@@ -147,10 +149,6 @@ class _Body(Static):
 class DetailsPanel(VerticalScroll, can_focus=True):
     """A scrollable, focusable panel; ``show`` replaces its content."""
 
-    DEFAULT_CSS = """
-    DetailsPanel { padding: 0 1; }
-    DetailsPanel > Static { width: 1fr; }
-    """
     SETTLE = 0.12  # seconds without a new ``show(defer=True)`` before the held content is painted
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003

@@ -14,7 +14,7 @@ from onnxhub_tui.core.client import Hub
 from onnxhub_tui.tui import jobs as J
 from onnxhub_tui.tui.app import HubApp
 from tests.support.hubserver import Fault
-from tests.support.tui import REPO, loaded, make_app, until
+from tests.support.tui import REPO, loaded, make_app, models_screen, until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -37,8 +37,8 @@ async def settle(pilot) -> None:  # noqa: ANN001
 
 async def show(pilot, name: str, opset: int | None = None) -> None:  # noqa: ANN001
     app = pilot.app
-    entry = next(e for e in app.manifest_entries if e.model == name and (opset is None or e.opset == opset))
-    app.models_screen.show_entry(entry)
+    entry = next(e for e in app.session.entries if e.model == name and (opset is None or e.opset == opset))
+    models_screen(app).show_entry(entry)
     await pilot.pause()
 
 
@@ -48,7 +48,7 @@ def test_models_screen(snap_compare, server, cache_dir, here, size):
         app = await loaded(pilot)
         await show(pilot, "MNIST", 8)
         await pilot.press("d")
-        await until(pilot, lambda: app.queue.jobs and app.queue.jobs[0].state == J.DONE)
+        await until(pilot, lambda: app.session.queue.jobs and app.session.queue.jobs[0].state == J.DONE)
         await show(pilot, "ResNet50")
         await pilot.press("slash")
         for key in "tag:vision":
@@ -65,7 +65,7 @@ def test_details_of_a_cached_model(snap_compare, server, cache_dir, here, size):
         app = await loaded(pilot)
         await show(pilot, "MNIST", 12)
         await pilot.press("d")
-        await until(pilot, lambda: app.queue.jobs and app.queue.jobs[0].state == J.DONE)
+        await until(pilot, lambda: app.session.queue.jobs and app.session.queue.jobs[0].state == J.DONE)
         await settle(pilot)
         await pilot.press("i")
         await settle(pilot)
@@ -82,7 +82,7 @@ def test_downloads_screen(snap_compare, server, cache_dir, here, size):
         app = await loaded(pilot)
         await show(pilot, "MNIST", 8)
         await pilot.press("d")
-        await until(pilot, lambda: app.queue.jobs[-1].state == J.DONE)
+        await until(pilot, lambda: app.session.queue.jobs[-1].state == J.DONE)
         for name in ("ResNet50", "SqueezeNet", "TinyNet"):
             await show(pilot, name)
             await pilot.press("d")

@@ -45,12 +45,7 @@ def bindings_table(sections: list[tuple[str, type]]) -> Group:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 84; max-width: 100%; height: 90%; border: thick $primary; background: $surface; }
-    HelpScreen #help-title { text-style: bold; padding: 0 1; }
-    HelpScreen VerticalScroll { padding: 0 1; }
-    """
+    CSS_PATH = "help.tcss"
 
     def __init__(self, sections: list[tuple[str, type]]) -> None:
         super().__init__()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_tui_cache import CacheApp, fill_cache, settle
+from tests.tui.test_tui_cache import CacheApp, fill_cache, settle
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def cache_app(server, tmp_path, monkeypatch):
     data = bytearray(filled.files["mnist8"].read_bytes())
     data[20] ^= 0xFF  # so verify has a mismatch to show
     filled.files["mnist8"].write_bytes(bytes(data))
-    return CacheApp(filled.hub, filled.entries)
+    return CacheApp(filled.hub)
 
 
 def test_cache_screen_80x24_prunable_selected(cache_app, snap_compare):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -15,9 +16,11 @@ from onnxhub_tui.core import cache
 from onnxhub_tui.core.client import Hub
 from onnxhub_tui.core.manifest import ModelInfo
 from onnxhub_tui.core.text import human_size
-from onnxhub_tui.tui.cache_screen import CacheList, CacheScreen
+from onnxhub_tui.tui.screens.cache import CacheScreen
+from onnxhub_tui.tui.widgets.cache_list import CacheList
 from onnxhub_tui.tui.messages import CacheChanged
-from onnxhub_tui.tui.modals import ConfirmScreen
+from onnxhub_tui.tui.screens.modals import ConfirmScreen
+from onnxhub_tui.tui.session import Session
 
 pytestmark = pytest.mark.anyio
 REPO = "acme/models:main"
@@ -25,16 +28,18 @@ MNIST_DIR = "validated/vision/classification/mnist/model"
 
 
 class CacheApp(App):
-    """The smallest host for the screen: the two attributes it reads, and a record of CacheChanged."""
+    """The smallest host for the screen: a session (with the hub's manifest, or none), and a record of
+    CacheChanged."""
 
-    def __init__(self, hub: Hub | None, entries: list[ModelInfo]) -> None:
+    def __init__(self, hub: Hub, *, manifest: bool = True) -> None:
         super().__init__()
-        self.hub = hub
-        self.manifest_entries = entries
+        self.session = Session(hub)
+        if manifest:
+            self.session.set_manifest(hub.manifest(), {})
         self.cache_changed = 0
 
     def on_mount(self) -> None:
-        self.push_screen(CacheScreen())
+        self.push_screen(CacheScreen(self.session))
 
     def on_cache_changed(self, message: CacheChanged) -> None:
         self.cache_changed += 1
@@ -97,7 +102,7 @@ async def settle(pilot, screen: CacheScreen, timeout: float = 10.0) -> None:
 
 def rows_text(lst: CacheList) -> list[tuple[str, str | None, str | None]]:
     """(group, display name, state label) per row, the way the list shows them."""
-    from onnxhub_tui.tui.cache_screen import state_label
+    from onnxhub_tui.tui.widgets.cache_list import state_label
 
     out = []
     for row in lst.rows:
@@ -113,7 +118,7 @@ def rows_text(lst: CacheList) -> list[tuple[str, str | None, str | None]]:
 def move_to(lst: CacheList, name: str) -> None:
     for i, (_g, shown, _s) in enumerate(rows_text(lst)):
         if shown == name:
-            lst._set_cursor(i)  # noqa: SLF001 - tests jump straight to a row
+            lst.move_cursor(i)  # tests jump straight to a row
             return
     raise AssertionError(f"{name} is not listed: {rows_text(lst)}")
 
@@ -121,7 +126,7 @@ def move_to(lst: CacheList, name: str) -> None:
 def move_to_group(lst: CacheList, group: str) -> None:
     for i, (g, shown, _s) in enumerate(rows_text(lst)):
         if g == group and shown is None:
-            lst._set_cursor(i)  # noqa: SLF001
+            lst.move_cursor(i)
             return
     raise AssertionError(f"group {group} is not listed")
 
@@ -136,18 +141,13 @@ def all_files(root: Path) -> set[str]:
     return found
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 # -- tests ---------------------------------------------------------------------------------------------
 
 
-async def test_lists_files_grouped_with_states(server, tmp_path):
+async def test_lists_files_grouped_with_states(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache", running_part=True)
-    app = CacheApp(filled.hub, filled.entries)
-    async with app.run_test(size=(120, 40)) as pilot:
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(120, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, CacheScreen)
         await settle(pilot, screen)
@@ -159,7 +159,7 @@ async def test_lists_files_grouped_with_states(server, tmp_path):
         assert states["mnist-12.tar.gz"] == "complete"
         assert states["mnist-12/"] == "extracted"
         assert states["mnist-old.onnx"] == "orphan"
-        assert states["notes.txt"] == "orphan"
+        assert states["notes.txt"] == "unknown"  # outside this hub's folders: not its orphan to judge
         assert states["tinynet-13.onnx.part"] == "partial"
         running = filled.files["running"].name
         display = next(s for s in states if s.startswith("squeezenet-9.onnx.part."))
@@ -175,10 +175,10 @@ async def test_lists_files_grouped_with_states(server, tmp_path):
         assert f"manifest: {len(filled.entries)} entries" in header
 
 
-async def test_selection_shows_what_it_frees(server, tmp_path):
+async def test_selection_shows_what_it_frees(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache", running_part=True)
-    app = CacheApp(filled.hub, filled.entries)
-    async with app.run_test(size=(120, 40)) as pilot:
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(120, 40)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         lst = screen.cache_list
@@ -203,11 +203,11 @@ def screen_lines(lst: CacheList) -> list[str]:
     return [lst.render_line(y).text for y in range(lst.scrollable_content_region.height)]
 
 
-async def test_delete_removes_exactly_the_selected_files(server, tmp_path):
+async def test_delete_removes_exactly_the_selected_files(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache", running_part=True)
     before = all_files(filled.root)
-    app = CacheApp(filled.hub, filled.entries)
-    async with app.run_test(size=(100, 30)) as pilot:
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(100, 30)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         lst = screen.cache_list
@@ -238,11 +238,11 @@ async def test_delete_removes_exactly_the_selected_files(server, tmp_path):
         assert not lst.selected - {f.rel for f in screen.report.files}
 
 
-async def test_delete_can_be_refused(server, tmp_path):
+async def test_delete_can_be_refused(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache")
     before = all_files(filled.root)
-    app = CacheApp(filled.hub, filled.entries)
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         move_to(screen.cache_list, "resnet50-9.onnx")  # nothing selected: the highlighted file
@@ -255,11 +255,11 @@ async def test_delete_can_be_refused(server, tmp_path):
         assert all_files(filled.root) == before and app.cache_changed == 0
 
 
-async def test_a_link_out_of_the_cache_is_removed_as_a_link(server, tmp_path):
+async def test_a_link_out_of_the_cache_is_removed_as_a_link(server, tmp_path, tui):
     outside = tmp_path / "elsewhere"
     filled = fill_cache(tmp_path / "cache", outside=outside)
-    app = CacheApp(filled.hub, filled.entries)
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         move_to(screen.cache_list, "precious.onnx")
@@ -274,13 +274,13 @@ async def test_a_link_out_of_the_cache_is_removed_as_a_link(server, tmp_path):
         assert (outside / "precious.onnx").read_bytes() == b"keep me" * 10
 
 
-async def test_verify_marks_a_tampered_file(server, tmp_path):
+async def test_verify_marks_a_tampered_file(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache")
     data = bytearray(filled.files["mnist8"].read_bytes())
     data[20] ^= 0xFF
     filled.files["mnist8"].write_bytes(bytes(data))
-    app = CacheApp(filled.hub, filled.entries)
-    async with app.run_test(size=(120, 40)) as pilot:
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(120, 40)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         await pilot.press("a", "v")
@@ -301,11 +301,11 @@ async def test_verify_marks_a_tampered_file(server, tmp_path):
         assert states["mnist-8.onnx"] == "MISMATCH"
 
 
-async def test_works_with_no_manifest(server, tmp_path):
+async def test_works_with_no_manifest(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache")
     offline = Hub(REPO, cache_dir=filled.root, offline=True)
-    app = CacheApp(offline, [])
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = CacheApp(offline, manifest=False)
+    async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         states = {shown: state for _g, shown, state in rows_text(screen.cache_list) if shown}
@@ -320,15 +320,18 @@ async def test_works_with_no_manifest(server, tmp_path):
         assert states["mnist-8.onnx"] == "verified"  # against the sha in its name
 
 
-async def test_file_and_manifest_names_are_shown_literally(tmp_path):
+async def test_file_and_manifest_names_are_shown_literally(tmp_path, tui):
     root = tmp_path / "cache"
     (root / "evil").mkdir(parents=True)
     (root / "evil" / "[red]boom\x1b[31m\x07.onnx").write_bytes(b"1234")
     (root / "evil" / "plain.onnx").write_bytes(b"5678")
-    hostile = ModelInfo({"model": "[b]Evil\x1b]0;pwned\x07[/b]", "model_path": "evil/plain.onnx",
-                         "opset_version": 13, "metadata": {}})
-    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [hostile])
-    async with app.run_test(size=(80, 24)) as pilot:
+    hostile = {"model": "[b]Evil\x1b]0;pwned\x07[/b]", "model_path": "evil/plain.onnx", "opset_version": 13,
+               "metadata": {}}
+    local = tmp_path / "hub"  # a local hub whose manifest names the file with hostile text
+    local.mkdir()
+    (local / "ONNX_HUB_MANIFEST.json").write_text(json.dumps([hostile]))
+    app = CacheApp(Hub(str(local), cache_dir=root, offline=True))
+    async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         text = "\n".join(screen_lines(screen.cache_list))
@@ -342,7 +345,7 @@ async def test_file_and_manifest_names_are_shown_literally(tmp_path):
         assert "evil/[red]boom.onnx" in str(app.screen.query_one("#confirm-body").render())
 
 
-async def test_ten_thousand_files_paint_fast(tmp_path):
+async def test_ten_thousand_files_paint_fast(tmp_path, tui):
     """The list's share of the budget: a report of 10,000 files (built in memory, so the test does not
     spend seconds creating files; the bench in the report measures the scan on disk) paints in < 1 s."""
     root = tmp_path / "cache"
@@ -353,8 +356,8 @@ async def test_ten_thousand_files_paint_fast(tmp_path):
             rel = f"validated/vision/g{g:03d}/model/{g * 100 + i:064x}_m{i}.onnx"
             files.append(cache.CachedFile(root / rel, rel, 1000 + i, "complete" if i % 7 else "orphan"))
     report = cache.CacheReport(root, files)
-    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [])
-    async with app.run_test(size=(120, 40)) as pilot:
+    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), manifest=False)
+    async with tui(app, size=(120, 40)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         started = time.perf_counter()
@@ -373,15 +376,15 @@ async def test_ten_thousand_files_paint_fast(tmp_path):
         assert time.perf_counter() - started < 1.0
 
 
-async def test_through_hub_app_key_3_and_back(server, tmp_path):
+async def test_through_hub_app_key_3_and_back(server, tmp_path, tui):
     from tests.support.tui import loaded, make_app, until
 
     filled = fill_cache(tmp_path / "cache")
     app = make_app(filled.root)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with tui(app, size=(80, 24)) as pilot:
         await loaded(pilot)
-        mnist8 = next(e for e in app.manifest_entries if (e.model, e.opset) == ("MNIST", 8))
-        assert app.cached_state(mnist8) == "complete"
+        mnist8 = next(e for e in app.session.entries if (e.model, e.opset) == ("MNIST", 8))
+        assert app.session.cached_state(mnist8) == "complete"
         await pilot.press("3")
         screen = app.screen
         assert isinstance(screen, CacheScreen)
@@ -395,17 +398,17 @@ async def test_through_hub_app_key_3_and_back(server, tmp_path):
         await pilot.press("y")
         await settle(pilot, screen)
         assert not filled.files["mnist8"].exists()
-        await until(pilot, lambda: app.cached_state(mnist8) is None, what="the models table to learn of it")
+        await until(pilot, lambda: app.session.cached_state(mnist8) is None, what="the models table to learn of it")
         await pilot.press("1")
         await pilot.press("3")  # back again: a fresh scan, the deleted file stays gone
         await settle(pilot, app.screen)
         assert "mnist-8.onnx" not in [shown for _g, shown, _s in rows_text(app.screen.cache_list)]
 
 
-async def test_fold_click_and_no_rescan_after_a_modal(server, tmp_path):
+async def test_fold_click_and_no_rescan_after_a_modal(server, tmp_path, tui):
     filled = fill_cache(tmp_path / "cache")
-    app = CacheApp(filled.hub, filled.entries)
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         lst = screen.cache_list
@@ -431,14 +434,14 @@ async def test_fold_click_and_no_rescan_after_a_modal(server, tmp_path):
         assert screen._generation == scans  # noqa: SLF001 - closing the modal did not rescan
 
 
-async def test_verify_shows_progress_and_escape_stops_it(tmp_path):
+async def test_verify_shows_progress_and_escape_stops_it(tmp_path, tui):
     root = tmp_path / "cache"
     big = root / "validated/big/model" / ("a" * 64 + "_big.onnx")
     big.parent.mkdir(parents=True)
     with open(big, "wb") as f:
         f.truncate(8 * 1024**3)  # sparse: 8 GB to hash, no disk used
-    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), [])
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = CacheApp(Hub(REPO, cache_dir=root, offline=True), manifest=False)
+    async with tui(app, size=(80, 24)) as pilot:
         screen = app.screen
         await settle(pilot, screen)
         move_to(screen.cache_list, "big.onnx")

@@ -15,17 +15,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ``body`` is shown literally (no markup), so manifest text can be passed as is.
     """
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 70; max-width: 95%; height: auto; max-height: 90%;
-        border: thick $warning; background: $surface; padding: 0 1;
-    }
-    ConfirmScreen #confirm-title { text-style: bold; padding: 0 0 1 0; }
-    ConfirmScreen VerticalScroll { height: auto; max-height: 14; }
-    ConfirmScreen Horizontal { height: auto; align: right middle; padding: 1 0 0 0; }
-    ConfirmScreen Button { margin: 0 0 0 1; min-width: 10; }
-    """
+    CSS_PATH = "modals.tcss"
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
