@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import lfs, turnkey
+from .buildscan import ARCHIVE_SUFFIX, FileStat, Found, scan_tree
 from .errors import InspectError, ManifestError
 from .hashing import sha256_file
 from .inspect import _fields, read_top_level  # the wire-format walker: zero-copy views, weights skipped
@@ -25,7 +27,6 @@ from .sources import MANIFEST_NAME
 
 Progress = Callable[[int, "int | None"], None]  # (bytes done, bytes total), as core.download's
 
-ARCHIVE_SUFFIX = ".tar.gz"
 # Folder names that say nothing about a model (the zoo keeps files in <family>/model/).
 NON_TAGS = frozenset({"model", "models"})
 ONNX_VERSION_BASIS = "the oldest onnx release that reads the model's IR version and opset (onnx.helper.VERSION_TABLE)"
@@ -172,30 +173,31 @@ class BuildResult:
     entries: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
     notes: list[str] = field(default_factory=list)
+    no_opset: list[str] = field(default_factory=list)  # models whose default-domain opset is unknown
 
     @property
     def total_bytes(self) -> int:
         return sum(
-            e["metadata"]["model_bytes"] + e["metadata"].get("model_with_data_bytes", 0) for e in self.entries
+            e["metadata"]["model_bytes"] + (0 if e["metadata"].get("archive_only") else
+                                            e["metadata"].get("model_with_data_bytes", 0))
+            for e in self.entries
         )
 
 
 def find_models(root: Path) -> list[Path]:
-    """Every ``.onnx`` file under ``root``, hidden folders skipped, sorted by relative path."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        found.extend(Path(dirpath) / n for n in filenames if n.endswith(".onnx") and not n.startswith("."))
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+    """Every regular ``.onnx`` file under ``root``, hidden folders skipped, sorted by relative path."""
+    return [f.model.path for f in scan_tree(Path(root))[0] if not f.archive_only]
 
 
-def tags_for(rel: PurePosixPath) -> list[str]:
-    """The folder names on the way to the file, in order, without generic ones like ``model``."""
+def tags_for(rel: PurePosixPath, *, own_folder: bool = True) -> list[str]:
+    """The folder names on the way to the file, in order and spelled as on disk (``bigA`` stays
+    ``bigA``; search matches tags case-insensitively), without generic ones like ``model``. Without
+    ``own_folder`` the file's own folder is left out (a turnkey folder names that one model)."""
+    parts = rel.parent.parts if own_folder else rel.parent.parts[:-1]
     tags: list[str] = []
-    for part in rel.parent.parts:
-        tag = part.lower()
-        if tag not in NON_TAGS and tag not in tags:
-            tags.append(tag)
+    for part in parts:
+        if part.lower() not in NON_TAGS and part not in tags:
+            tags.append(part)
     return tags
 
 
@@ -210,68 +212,129 @@ def _hash(path: Path, base: int, total: int, progress: Progress | None) -> str:
     return sha256_file(path, progress=report).hexdigest()
 
 
+class _Hasher:
+    """SHA-256 and size of a file: from its Git LFS pointer when it is one, else from its bytes."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.done, self.total, self.progress = 0, total, progress
+
+    def pointer(self, file: FileStat) -> lfs.Pointer | None:
+        return lfs.read_pointer(file.path, file.size)
+
+    def digest(self, file: FileStat) -> tuple[str, int]:
+        pointer = self.pointer(file)
+        if pointer is not None:
+            return pointer.sha256, pointer.size
+        sha = _hash(file.path, self.done, self.total, self.progress)
+        self.done += file.size
+        return sha, file.size
+
+
+def _stats(found: Found, result: BuildResult) -> turnkey.TurnkeyStats | None:
+    if found.stats is None:
+        return None
+    try:
+        return turnkey.read_stats(found.stats)
+    except InspectError as exc:
+        result.notes.append(f"{found.model.rel}: {exc}; its turnkey facts are left out")
+        return None
+
+
+def _entry(found: Found, hasher: _Hasher, result: BuildResult) -> dict[str, Any] | None:
+    rel_text = found.model.rel
+    rel = check_relative_path(rel_text)
+    stats = _stats(found, result)
+    unknown: tuple[str, ...] = ()
+    pointer = None if found.archive_only else hasher.pointer(found.model)
+    if found.archive_only or pointer is not None:
+        # Only the pointer (or an archive we do not unpack) is here: the rest is the stats' word or unknown.
+        ir_version, opset = (stats.ir_version, stats.opset) if stats else (None, None)
+        ports = stats.io_ports() if stats else None
+        unknown = turnkey.UNKNOWN_WITH_STATS if stats else ("opset", "inputs", "outputs")
+        sha, size = hasher.digest(found.model)
+    else:
+        try:
+            header = read_header(found.model.path)
+        except InspectError as exc:
+            result.skipped.append((rel_text, str(exc)))
+            hasher.done += found.model.size + (found.archive.size if found.archive else 0)
+            return None
+        ir_version, opset = header.ir_version, header.opset
+        ports = {"inputs": header.inputs, "outputs": header.outputs}
+        sha, size = hasher.digest(found.model)
+    if opset is None:
+        result.no_opset.append(rel_text)
+    metadata: dict[str, Any] = {"model_sha": sha, "model_bytes": size,
+                                "tags": tags_for(rel, own_folder=stats is None)}
+    if ports is not None:
+        metadata["io_ports"] = ports
+    if found.archive is not None:
+        archive_sha, archive_size = (sha, size) if found.archive_only else hasher.digest(found.archive)
+        metadata.update(model_with_data_path=found.archive.rel, model_with_data_sha=archive_sha,
+                        model_with_data_bytes=archive_size)
+    if found.archive_only:
+        metadata["archive_only"] = True  # the .onnx and its external data are inside the archive
+        unknown = (*unknown, "the model's file name inside the archive")
+    if stats is not None:
+        metadata["turnkey"] = stats.metadata()
+    if unknown:
+        metadata["unknown_until_download"] = list(unknown)
+    stem = PurePosixPath(rel_text).name.split(".", 1)[0]
+    release = onnx_release_for(ir_version, opset) if ir_version else None  # None: the IR version is unknown
+    guessed = bool(ir_version) and release is None
+    if guessed:
+        import onnx
+
+        release = onnx.__version__
+    return {
+        "model": (turnkey.folder_name(rel_text) if stats else None) or stem,
+        "model_path": rel_text,
+        "onnx_version": release,
+        "opset_version": opset or 0,
+        "metadata": metadata,
+        "_guessed": guessed,
+    }
+
+
 def build_manifest(root: str | os.PathLike[str], progress: Progress | None = None) -> BuildResult:
-    """Manifest entries for every readable model under ``root``; unreadable files are skipped and reported."""
+    """Manifest entries for every readable model under ``root``; unreadable files are skipped and reported.
+
+    A file that is a Git LFS pointer (a checkout without LFS content) gives its SHA-256 and size from
+    the pointer, and its opset, inputs and turnkey facts from a ``turnkey_stats.yaml`` beside it; a
+    real model file is hashed and read. Special files and dangling links are reported, never opened."""
     root = Path(root)
     if not root.is_dir():
         raise ManifestError(f"{root} is not a folder: give the folder that holds your .onnx files.")
     result = BuildResult(root)
-    models = find_models(root)
-    plan = [(m, archive_for(m)) for m in models]
-    total = sum(m.stat().st_size + (a.stat().st_size if a else 0) for m, a in plan)
-    done = 0
-    guessed = 0
-    for model, archive in plan:
-        rel_text = model.relative_to(root).as_posix()
+    found, result.skipped = scan_tree(root)
+    plan: list[Found] = []
+    for item in found:
         try:
-            rel = check_relative_path(rel_text)
-            if model.is_symlink() and not is_within(model, root):
+            check_relative_path(item.model.rel)
+            if item.model.path.is_symlink() and not is_within(item.model.path, root):
                 raise ValueError("is a link to a file outside the folder")
         except ValueError as exc:
-            result.skipped.append((rel_text, f"path {exc}"))
+            result.skipped.append((item.model.rel, f"path {exc}"))
             continue
-        size = model.stat().st_size
+        plan.append(item)
+    total = sum(f.model.size + (f.archive.size if f.archive and not f.archive_only else 0) for f in plan)
+    hasher = _Hasher(total, progress)
+    guessed = 0
+    for item in plan:
         try:
-            header = read_header(model)
-        except InspectError as exc:
-            result.skipped.append((rel_text, str(exc)))
-            done += size + (archive.stat().st_size if archive else 0)
+            entry = _entry(item, hasher, result)
+        except OSError as exc:  # removed or made unreadable during the walk
+            result.skipped.append((item.model.rel, f"cannot be read: {exc.strerror or exc}"))
             continue
-        opset = header.opset
-        if opset is None:
-            result.notes.append(f"{rel_text}: imports no default-domain opset; opset_version set to 0")
-        release = onnx_release_for(header.ir_version, opset)
-        if release is None:
+        if entry is None:
+            continue
+        if entry.pop("_guessed"):
             guessed += 1
-            import onnx
-
-            release = onnx.__version__
-        metadata: dict[str, Any] = {
-            "model_sha": _hash(model, done, total, progress),
-            "model_bytes": size,
-            "tags": tags_for(rel),
-            "io_ports": {"inputs": header.inputs, "outputs": header.outputs},
-        }
-        done += size
-        if archive is not None:
-            archive_size = archive.stat().st_size
-            metadata.update(
-                model_with_data_path=archive.relative_to(root).as_posix(),
-                model_with_data_sha=_hash(archive, done, total, progress),
-                model_with_data_bytes=archive_size,
-            )
-            done += archive_size
-        result.entries.append(
-            {
-                "model": model.name[: -len(".onnx")],
-                "model_path": rel_text,
-                "onnx_version": release,
-                "opset_version": opset or 0,
-                "metadata": metadata,
-            }
-        )
+        result.entries.append(entry)
         if progress:
-            progress(done, total)
+            progress(hasher.done, total)
+    if progress:
+        progress(total, total)
     names: dict[tuple[str, int], int] = {}
     for entry in result.entries:
         key = (entry["model"].lower(), entry["opset_version"])
@@ -282,6 +345,10 @@ def build_manifest(root: str | os.PathLike[str], progress: Progress | None = Non
                 f"{count} files are named {name!r} with opset {opset}: a client can pick only one; "
                 "rename the files (the model name is the file name without .onnx)"
             )
+    if result.no_opset:
+        shown = ", ".join(result.no_opset[:3]) + (f" and {len(result.no_opset) - 3} more" if len(result.no_opset) > 3 else "")
+        result.notes.append(f"{len(result.no_opset)} model(s) import no default-domain opset, or are LFS pointers "
+                            f"without a turnkey_stats.yaml: opset_version set to 0 ({shown})")
     result.notes.append(f"onnx_version is {ONNX_VERSION_BASIS}")
     if guessed:
         result.notes.append(f"{guessed} model(s) are newer than this onnx's table: onnx_version set to the installed onnx")
