@@ -15,7 +15,7 @@ import onnx
 import pytest
 
 from onnxhub_tui.core import lfs, turnkey
-from onnxhub_tui.core.build import build_manifest, write_manifest
+from onnxhub_tui.core.build import build_manifest, check_manifest, write_manifest
 from onnxhub_tui.core.manifest import parse_manifest
 from tests.conftest import subprocess_env
 from tests.support.hubtree import tiny_model
@@ -184,3 +184,28 @@ def test_manifest_build_cli_on_the_whole_zoo(zoo_root, tmp_path, cache_dir):
     assert len(entries) >= 2300
     gpt = next(e for e in entries if e["model"] == "openaigptlmhead_Opset17_transformers")
     assert [p["name"] for p in gpt["metadata"]["io_ports"]["inputs"]] == ["attention_mask", "input_ids"]
+
+
+def test_manifest_check_takes_a_pointer_for_its_bytes(tmp_path):
+    shas = _pointer_tree(tmp_path)
+    entries = build_manifest(tmp_path).entries
+    manifest = write_manifest(entries, tmp_path / "ONNX_HUB_MANIFEST.json")
+    result = check_manifest(manifest, tmp_path)
+    assert result.ok, result.problems
+    assert result.files_checked == 6  # 4 models, the old one's archive, and the archive-only one twice
+    export = tmp_path / "Computer_Vision/bigA_net_Opset16_timm/bigA_net_Opset16.onnx"
+    write_pointer(export, b"other bytes")
+    (tmp_path / "validated/vision/Classic/model/classic-7.tar.gz").unlink()
+    os.mkfifo(tmp_path / "validated/vision/Classic/model/classic-7.tar.gz")
+    problems = check_manifest(manifest, tmp_path).problems
+    assert any(f"points to SHA-256 {lfs.parse_pointer(export.read_bytes()).sha256}, the manifest says {shas['export']}"
+               in p for p in problems), problems
+    assert any("points to 11 bytes, the manifest says 1,200" in p for p in problems)
+    assert any("classic-7.tar.gz is a FIFO, not a regular file" in p for p in problems)
+
+
+def test_the_whole_zoo_manifest_checks_against_its_pointers(zoo_root, tmp_path):
+    result = build_manifest(zoo_root)
+    manifest = write_manifest(result.entries, tmp_path / "zoo.json")
+    checked = check_manifest(manifest, zoo_root)
+    assert checked.problems == [] and checked.files_checked == 2377 + 184 + 52

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import lfs, turnkey
-from .buildscan import ARCHIVE_SUFFIX, FileStat, Found, scan_tree
+from .buildscan import ARCHIVE_SUFFIX, FileStat, Found, regular_size, scan_tree
 from .errors import InspectError, ManifestError
 from .hashing import sha256_file
 from .inspect import _fields, read_top_level  # the wire-format walker: zero-copy views, weights skipped
@@ -279,7 +279,7 @@ def _entry(found: Found, hasher: _Hasher, result: BuildResult) -> dict[str, Any]
         metadata["turnkey"] = stats.metadata()
     if unknown:
         metadata["unknown_until_download"] = list(unknown)
-    stem = PurePosixPath(rel_text).name.split(".", 1)[0]
+    stem = turnkey.stem(rel_text)
     release = onnx_release_for(ir_version, opset) if ir_version else None  # None: the IR version is unknown
     guessed = bool(ir_version) and release is None
     if guessed:
@@ -391,23 +391,32 @@ class CheckResult:
 def _check_file(
     files: Path, rel: str, sha: str | None, size: int | None, where: str, progress: Progress | None,
     base: int, total: int, result: CheckResult,
-) -> int:
-    """Compare one file with its manifest numbers; returns the bytes it accounted for."""
+) -> tuple[int, bool]:
+    """Compare one file with its manifest numbers; returns the bytes it accounted for, and whether it is
+    a model whose header can be read (not missing, not a Git LFS pointer, not a special file)."""
     path = files.joinpath(*PurePosixPath(rel).parts)
     if not is_within(path, files):
         result.problems.append(f"{where}: {rel} resolves outside {files}")
-        return 0
-    if not path.is_file():
-        result.problems.append(f"{where}: {rel} is missing from {files}")
-        return 0
-    actual_size = path.stat().st_size
+        return 0, False
+    actual_size, problem = regular_size(path)
+    if problem == "vanished" or (problem and "dangling" in problem):
+        result.problems.append(f"{where}: {rel} is missing from {files}" + ("" if problem == "vanished" else f" ({problem})"))
+        return 0, False
+    if problem is not None or actual_size is None:
+        result.problems.append(f"{where}: {rel} {problem}")
+        return 0, False
     result.files_checked += 1
+    pointer = lfs.read_pointer(path, actual_size)
+    what = "points to" if pointer else "has"
+    if pointer is not None:  # a checkout without LFS content: the pointer stands for the bytes
+        actual_size, digest = pointer.size, pointer.sha256
     if size is not None and actual_size != size:
-        result.problems.append(f"{where}: {rel} has {actual_size:,} bytes, the manifest says {size:,}")
-    digest = _hash(path, base, total, progress)
+        result.problems.append(f"{where}: {rel} {what} {actual_size:,} bytes, the manifest says {size:,}")
+    if pointer is None:
+        digest = _hash(path, base, total, progress)
     if sha is not None and digest != sha.lower():
-        result.problems.append(f"{where}: {rel} has SHA-256 {digest}, the manifest says {sha}")
-    return actual_size
+        result.problems.append(f"{where}: {rel} {what} SHA-256 {digest}, the manifest says {sha}")
+    return (size or 0 if pointer else actual_size), pointer is None
 
 
 def _expected_files(entry: ModelInfo) -> list[tuple[str, str | None, int | None]]:
@@ -456,8 +465,9 @@ def check_manifest(
     done = 0
     for entry, (rel, sha, size) in planned:
         where = f"{entry.model} (opset {entry.opset})"
-        done += _check_file(root, rel, sha, size, where, progress, done, total, result)
-        if rel == entry.model_path and (root / rel).is_file():
+        counted, readable = _check_file(root, rel, sha, size, where, progress, done, total, result)
+        done += counted
+        if rel == entry.model_path and readable and not entry.metadata.get("archive_only"):
             try:
                 header = read_header(root / rel)
             except InspectError as exc:

@@ -118,6 +118,15 @@ def read_stats(path: str | os.PathLike[str]) -> TurnkeyStats:
     return parse_stats(text, str(path.name))
 
 
+def stem(model_rel: str) -> str:
+    """The file name without ``.onnx`` or ``.tar.gz`` (``squeezenet1.0-12``: inner dots stay)."""
+    name = model_rel.rsplit("/", 1)[-1]
+    for suffix in (".onnx", ".tar.gz"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def folder_name(model_rel: str) -> str | None:
     """A turnkey model's name: its folder, which the zoo names ``<model>_Opset<N>_<author>``
     (``adv_inception_v3_Opset16_timm``), so the same export from two libraries gets two names.
@@ -125,6 +134,6 @@ def folder_name(model_rel: str) -> str | None:
     parts = model_rel.split("/")
     if len(parts) < 2:
         return None
-    stem = parts[-1].split(".", 1)[0]
+    file_stem = stem(model_rel)
     folder = parts[-2]
-    return folder if folder.startswith(stem) and folder != stem else None
+    return folder if folder.startswith(file_stem) and folder != file_stem else None
