@@ -83,3 +83,62 @@ def test_the_pointers_sha256_rejects_wrong_bytes_from_the_mirror_and_verifies_th
     with Hub("onnx/models:main", tmp_path / "cache2", zoo=False) as hub, pytest.raises(HashMismatchError):
         hub.download(next(e for e in _merged(hub, entries) if e.model_path == EXPORT))
     assert not list((tmp_path / "cache2").rglob("*tiny_Opset13.onnx"))  # no corrupt file kept
+
+
+def test_an_archive_only_model_downloads_extracts_and_loads_with_its_external_data(tmp_path, monkeypatch):
+    import io
+    import tarfile
+
+    from onnxhub_tui.core.modelio import load_model
+
+    model = tiny_model(17, width=64, seed=5)
+    folder = tmp_path / "build" / "huge_Opset17"
+    folder.mkdir(parents=True)
+    onnx.save(model, folder / "huge_Opset17.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
+              location="huge_Opset17.data", size_threshold=0)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(folder, arcname="huge_Opset17")
+    archive = buffer.getvalue()
+    rel = "Natural_Language_Processing/huge_Opset17_transformers/huge_Opset17.tar.gz"
+    served = tmp_path / "srv" / "onnxmodelzoo" / "legacy_models" / "main" / rel
+    served.parent.mkdir(parents=True)
+    served.write_bytes(archive)
+    checkout = tmp_path / "checkout"
+    write_pointer(checkout / rel, archive)
+    write_stats(checkout / rel.rsplit("/", 1)[0], name="huge", opset=17, author="transformers")
+    (checkout / "ONNX_HUB_MANIFEST.json").write_text("[]")
+    index = tmp_path / "zoo.json.gz"
+    index.write_bytes(index_bytes(index_data(checkout, made_from="test")[0]))
+    running = start_server(tmp_path / "srv")
+    monkeypatch.setenv("HF_ENDPOINT", running.url)
+    monkeypatch.setenv("ONNXHUB_GITHUB_LFS_URL", running.url + "/lfs")
+    try:
+        (entry,) = zoo.zoo_entries(index)
+        assert entry.model == "huge_Opset17_transformers" and entry.metadata["archive_only"]
+        with Hub("onnx/models:main", tmp_path / "cache", zoo=False) as hub:
+            extracted = hub.download(entry, with_data=True)
+        path = zoo.archive_model_path(extracted, entry)
+        assert path.name == "huge_Opset17.onnx" and (path.parent / "huge_Opset17.data").is_file()
+        loaded, _ = load_model(path)
+        assert loaded.graph.initializer[0].raw_data  # the external data was read in
+        assert [h.path for h in running.hits if h.path.endswith(".tar.gz")] == \
+            [f"/onnxmodelzoo/legacy_models/resolve/main/{rel}"]
+    finally:
+        running.stop()
+
+
+def test_archive_model_path_refuses_to_guess(tmp_path):
+    from onnxhub_tui.core.errors import HubError
+
+    entry = ModelInfo({"model": "m", "model_path": "a/m_Opset16.tar.gz", "opset_version": 16,
+                       "metadata": {"archive_only": True}})
+    with pytest.raises(HubError, match="cannot tell which model .* none"):
+        zoo.archive_model_path(tmp_path, entry)
+    for name in ("a.onnx", "b.onnx"):
+        (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(HubError, match="a.onnx, b.onnx"):
+        zoo.archive_model_path(tmp_path, entry)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "m_Opset16.onnx").write_bytes(b"x")
+    assert zoo.archive_model_path(tmp_path, entry) == tmp_path / "sub" / "m_Opset16.onnx"

@@ -197,3 +197,20 @@ def facts(entry: ModelInfo, *, top_ops: int = 5) -> list[tuple[str, str]]:
     if isinstance(unknown, list) and unknown:
         rows.append(("unknown until downloaded", ", ".join(str(u) for u in unknown)))
     return rows
+
+
+def archive_model_path(folder: Path, entry: ModelInfo) -> Path:
+    """The ``.onnx`` inside an archive-only model's extracted folder (``Hub.download(entry,
+    with_data=True)``), for loading with its external data beside it. The one ``.onnx`` there, or the
+    one named like the archive; a clear error when there is none or the choice is ambiguous."""
+    from .errors import HubError
+
+    models = sorted(p for p in Path(folder).rglob("*.onnx") if p.is_file() and not p.is_symlink())
+    if len(models) == 1:
+        return models[0]
+    wanted = entry.model_path.rsplit("/", 1)[-1].removesuffix(".tar.gz") + ".onnx"
+    named = [p for p in models if p.name == wanted]
+    if len(named) == 1:
+        return named[0]
+    found = ", ".join(str(p.relative_to(folder)) for p in models[:5]) or "none"
+    raise HubError(f"{entry.label}: cannot tell which model in {folder} to load (.onnx files: {found}).")
