@@ -107,9 +107,10 @@ def test_names_are_unique_per_opset_and_never_a_manifest_name(manifest_entries, 
 
 
 def test_with_zoo_is_for_onnx_models_at_main_and_at_its_last_commit_only(manifest_entries):
-    for spec in ("onnx/models:main", "onnx/models", "onnx/models:b1eeaa1", "onnx/models:b1eeaa1a" + "0" * 32):
+    for spec in ("onnx/models:main", "onnx/models", "onnx/models:b1eeaa1", "onnx/models:b1eeaa1a" + "0" * 32,
+                 "onnx/models:B1EEAA1A"):
         assert len(zoo.with_zoo(manifest_entries, parse_repo_spec(spec))) == 2377, spec
-    for spec in ("onnx/models:v1.0", "onnx/models:b1eeaa2", "acme/models:main", "hf:onnx/models", "http://127.0.0.1:1/"):
+    for spec in ("onnx/models:v1.0", "onnx/models:b1eeaa2", "onnx/models:b1eeaa1b", "onnx/models:Main", "acme/models:main", "hf:onnx/models", "http://127.0.0.1:1/"):
         assert zoo.with_zoo(manifest_entries, parse_repo_spec(spec)) == manifest_entries, spec
 
 

@@ -23,6 +23,11 @@ equal to a manifest name, so ``get_model_info("AlexNet")`` still means the manif
 - any other file by its file name without ``.onnx``: ``age_googlenet``;
 - should a name still clash (with a manifest name, or with another zoo name at the same opset), it gets
   ``_zoo`` appended, then ``_zoo2``, ... in path order. The zoo is archived, so the names are stable.
+
+Where it is used: ``Hub(zoo=True)`` (the default; the CLI and the TUI) passes its manifest through
+:func:`whole_zoo`; ``hub.py`` passes ``zoo=False`` unless the repo spec ends with ``+zoo``
+(:func:`api_repo`). An ``archive_only`` entry's file is its ``.tar.gz``: download it with data, then
+:func:`archive_model_path` names the model to load. :func:`facts` gives a details panel its rows.
 """
 
 from __future__ import annotations
@@ -106,7 +111,8 @@ def is_zoo_source(source: Source) -> bool:
     owner_repo, _, ref = source.spec.partition(":")
     if tuple(owner_repo.lower().split("/")) != ZOO_REPO:
         return False
-    return ref == "main" or bool(_HEX.match(ref) and (ref.startswith(ZOO_COMMIT) or ZOO_COMMIT.startswith(ref)))
+    commit = ref.lower()  # a commit id is hex in any case; a branch name is exact
+    return ref == "main" or bool(_HEX.match(commit) and (commit.startswith(ZOO_COMMIT) or ZOO_COMMIT.startswith(commit)))
 
 
 def _with_tier(entry: ModelInfo, tier: str) -> ModelInfo:
