@@ -11,7 +11,7 @@ import pytest
 
 from onnxhub_tui.core import zoo
 from onnxhub_tui.core.client import Hub
-from onnxhub_tui.core.errors import HashMismatchError
+from onnxhub_tui.core.errors import HashMismatchError, ModelNotFoundError
 from onnxhub_tui.core.manifest import ModelInfo
 from onnxhub_tui.core.zooindex import index_bytes, index_data
 from tests.support.hubserver import Fault, start_server
@@ -46,6 +46,7 @@ def mirror(tmp_path, monkeypatch):
     monkeypatch.setenv("ONNXHUB_GITHUB_RAW_URL", running.url + "/raw")
     monkeypatch.setenv("ONNXHUB_GITHUB_LFS_URL", running.url + "/lfs")
     monkeypatch.setenv("HF_ENDPOINT", running.url)
+    monkeypatch.setattr(zoo, "index_path", lambda: index)  # the shipped index names files too big to serve
     yield running, zoo.zoo_entries(index), real
     running.stop()
 
@@ -142,3 +143,17 @@ def test_archive_model_path_refuses_to_guess(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "m_Opset16.onnx").write_bytes(b"x")
     assert zoo.archive_model_path(tmp_path, entry) == tmp_path / "sub" / "m_Opset16.onnx"
+
+
+def test_hub_load_of_a_new_zoo_entry_needs_the_opt_in_then_comes_from_the_mirror(mirror, cache_dir):
+    from onnxhub_tui import hub
+
+    server, _entries, real = mirror
+    with pytest.raises(ModelNotFoundError):
+        hub.load("tiny_Opset13_timm")
+    model = hub.load("TINY_opset13_timm", repo="onnx/models:main+zoo")
+    assert model.SerializeToString() == real[EXPORT]
+    assert [h.path for h in server.hits if h.path.endswith(".onnx")] == [f"/onnxmodelzoo/legacy_models/resolve/main/{EXPORT}"]
+    assert [m.model for m in hub.list_models(repo="onnx/models:main+zoo")] == \
+        ["Tiny", "wide_Opset14_torch_hub", "tiny_Opset13_timm"]
+    assert [m.model for m in hub.list_models()] == ["Tiny"]
