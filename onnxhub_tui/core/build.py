@@ -4,6 +4,10 @@ Every number comes from the files themselves (onnx/models' old generator scraped
 shipped stale hashes, onnx/models#546): SHA-256 and size from the bytes, opset and ports from the
 model. Models are read at the protobuf wire level from a memory map, so weights are never loaded and
 external data files are never opened; only the small input/output messages are parsed by onnx.
+
+A checkout without LFS content works too (core/lfs.py): a pointer gives the SHA-256 and size, and a
+``turnkey_stats.yaml`` beside it the rest (core/turnkey.py); what neither says is listed in
+``metadata["unknown_until_download"]``. Only regular files are opened (core/buildscan.py).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import lfs, turnkey
-from .buildscan import ARCHIVE_SUFFIX, FileStat, Found, regular_size, scan_tree
+from .buildscan import FileStat, Found, regular_size, scan_tree
 from .errors import InspectError, ManifestError
 from .hashing import sha256_file
 from .inspect import _fields, read_top_level  # the wire-format walker: zero-copy views, weights skipped
@@ -184,11 +188,6 @@ class BuildResult:
         )
 
 
-def find_models(root: Path) -> list[Path]:
-    """Every regular ``.onnx`` file under ``root``, hidden folders skipped, sorted by relative path."""
-    return [f.model.path for f in scan_tree(Path(root))[0] if not f.archive_only]
-
-
 def tags_for(rel: PurePosixPath, *, own_folder: bool = True) -> list[str]:
     """The folder names on the way to the file, in order and spelled as on disk (``bigA`` stays
     ``bigA``; search matches tags case-insensitively), without generic ones like ``model``. Without
@@ -199,12 +198,6 @@ def tags_for(rel: PurePosixPath, *, own_folder: bool = True) -> list[str]:
         if part.lower() not in NON_TAGS and part not in tags:
             tags.append(part)
     return tags
-
-
-def archive_for(model: Path) -> Path | None:
-    """The model-with-data archive next to a model: the same stem with ``.tar.gz``."""
-    archive = model.with_name(model.name[: -len(".onnx")] + ARCHIVE_SUFFIX)
-    return archive if archive.is_file() else None
 
 
 def _hash(path: Path, base: int, total: int, progress: Progress | None) -> str:
