@@ -299,7 +299,10 @@ def build_manifest(root: str | os.PathLike[str], progress: Progress | None = Non
     if not root.is_dir():
         raise ManifestError(f"{root} is not a folder: give the folder that holds your .onnx files.")
     result = BuildResult(root)
-    found, result.skipped = scan_tree(root)
+    found, result.skipped, lonely = scan_tree(root)
+    if lonely:
+        result.notes.append(f"{len(lonely)} folder(s) hold a {turnkey.STATS_NAME} and no model: " + ", ".join(lonely[:3])
+                            + (f" and {len(lonely) - 3} more" if len(lonely) > 3 else ""))
     plan: list[Found] = []
     for item in found:
         try:

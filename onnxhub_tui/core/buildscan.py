@@ -51,13 +51,15 @@ def regular_size(path: Path) -> tuple[int | None, str | None]:
     return None, f"is {kind}, not a regular file (left out, never opened)"
 
 
-def scan_tree(root: Path) -> tuple[list[Found], list[tuple[str, str]]]:
-    """Models under ``root`` (hidden folders and files skipped) sorted by path, and (path, reason) for
-    every model-like name that is not a regular file. An archive is a model of its own only when no
+def scan_tree(root: Path) -> tuple[list[Found], list[tuple[str, str]], list[str]]:
+    """Models under ``root`` (hidden folders and files skipped) sorted by path, (path, reason) for
+    every model-like name that is not a regular file, and the folders that hold a turnkey_stats.yaml
+    but no model (the zoo has three: exports whose model was not kept). An archive is a model of its own only when no
     ``.onnx`` of its stem sits beside it and a ``turnkey_stats.yaml`` does (the zoo's 52 models with
     external data); beside an ``.onnx`` it is that model's model-with-data archive."""
     found: list[Found] = []
     skipped: list[tuple[str, str]] = []
+    lonely: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         folder = Path(dirpath)
@@ -79,6 +81,7 @@ def scan_tree(root: Path) -> tuple[list[Found], list[tuple[str, str]]]:
             return FileStat(path, rel, size or 0)
 
         archives = {n[: -len(ARCHIVE_SUFFIX)]: n for n in names if n.endswith(ARCHIVE_SUFFIX)}
+        before = len(found)
         for name in sorted(names):
             if name.endswith(MODEL_SUFFIX):
                 model = file_stat(name)
@@ -92,6 +95,8 @@ def scan_tree(root: Path) -> tuple[list[Found], list[tuple[str, str]]]:
                 archive = file_stat(name)
                 if archive is not None:
                     found.append(Found(archive, archive, True, stats))
+        if stats is not None and len(found) == before:
+            lonely.append(folder.relative_to(root).as_posix())
     found.sort(key=lambda f: f.model.rel)
     skipped.sort()
-    return found, skipped
+    return found, skipped, sorted(lonely)
