@@ -2,6 +2,8 @@
 
 Same functions, defaults, name matching and cache layout as onnx 1.20's ``onnx.hub``, with verified,
 resumable downloads underneath. Errors subclass ``AssertionError`` as onnx.hub's did.
+Like onnx.hub, ``onnx/models`` means its manifest's 184 models; ``repo="onnx/models:main+zoo"`` gives
+these functions the whole zoo (2,377 models, see ``core/zoo.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .core.errors import Hint, HubError, UntrustedRepoError
 from .core.manifest import ModelInfo
 from .core.modelio import load_model
 from .core.sources import Source
+from .core.zoo import api_repo
 from .progress import bar_callback, progress_bars
 
 __all__ = [
@@ -69,7 +72,9 @@ def _demo() -> Source:
 def _hub(repo: str) -> Hub:
     if repo == DEMO_REPO:
         return Hub(_demo(), get_dir(), offline=False)  # loopback only: allowed even with ONNXHUB_OFFLINE
-    return Hub(repo, get_dir())
+    # The manifest's models only, as onnx.hub; "onnx/models:main+zoo" opts in to the whole zoo.
+    spec, whole_zoo = api_repo(repo)
+    return Hub(spec, get_dir(), zoo=whole_zoo)
 
 
 def list_models(

@@ -127,7 +127,7 @@ def test_build_manifest_reads_everything_from_the_files(tmp_path):
     assert tiny["opset_version"] == 13 and by_name["tiny-7"]["opset_version"] == 7
     assert tiny["onnx_version"] == onnx_release_for(7, 13)
     assert tiny["metadata"]["tags"] == ["vision", "classification", "tiny"]  # "model" is not a tag
-    assert by_name["other"]["metadata"]["tags"] == ["text", "other"]
+    assert by_name["other"]["metadata"]["tags"] == ["text", "Other"]  # the folder's spelling (issue 10 item 30)
     assert tiny["metadata"]["io_ports"] == {"inputs": [{"name": "x", "shape": [1, 4], "type": "tensor(float)"}],
                                             "outputs": [{"name": "y", "shape": [1, 4], "type": "tensor(float)"}]}
     archive = root / "vision/classification/tiny/model/tiny-13.tar.gz"

@@ -11,6 +11,7 @@ from .errors import DownloadError, HubError
 from .http import is_offline, make_client
 from .manifest import Manifest, ModelInfo, load_manifest
 from .sources import Source, parse_repo_spec
+from .zoo import whole_zoo
 
 
 class Hub:
@@ -19,8 +20,10 @@ class Hub:
         repo: str | Source | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         offline: bool | None = None,
+        zoo: bool = True,
     ) -> None:
         self.source = repo if isinstance(repo, Source) else parse_repo_spec(repo)
+        self.zoo = zoo  # for onnx/models: the manifest plus the zoo's other models (core/zoo.py)
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else cache.default_cache_dir()
         self.client = make_client(offline)
         self._manifest: Manifest | None = None
@@ -45,6 +48,8 @@ class Hub:
         with self._lock:
             if self._manifest is None or refresh:
                 self._manifest = load_manifest(self.source, self.cache_dir, self.client)
+                if self.zoo:
+                    self._manifest = whole_zoo(self._manifest)
             return self._manifest
 
     # -- cache
