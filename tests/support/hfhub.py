@@ -36,6 +36,9 @@ class FakeRepo:
     repo_id: str
     files: dict[str, bytes]
     lfs_min: int = 1024  # files this big or bigger are LFS (the Hub's rule is 10 MB; small here)
+    # and files matching .gitattributes' LFS patterns (the Hub's default one has *.onnx, *.bin, ...)
+    lfs_suffixes: tuple[str, ...] = (".onnx", ".onnx_data", ".data", ".bin")
+    plain: set[str] = field(default_factory=set)  # committed outside LFS whatever their name
     gated: bool = False
     private: bool = False
     approved: set[str] = field(default_factory=set)  # tokens that may read a gated or private repo
@@ -47,7 +50,9 @@ class FakeRepo:
             self.branches = {"main": digest.hexdigest()}
 
     def is_lfs(self, path: str) -> bool:
-        return len(self.files[path]) >= self.lfs_min
+        if path in self.plain:
+            return False
+        return len(self.files[path]) >= self.lfs_min or path.endswith(self.lfs_suffixes)
 
     def tree(self, path: str, recursive: bool) -> list[dict]:
         prefix = f"{path}/" if path else ""
@@ -321,5 +326,5 @@ def start_fake_hub(folder: Path, page_size: int = 3) -> HubWithRepo:
 
     hub = FakeHub(page_size=page_size)
     files = repo_files(folder)
-    repo = hub.add(FakeRepo("acme/onnx-models", dict(files)))
+    repo = hub.add(FakeRepo("acme/onnx-models", dict(files), plain={"tiny.onnx"}))
     return HubWithRepo(hub, repo, files)
