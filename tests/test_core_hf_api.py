@@ -193,6 +193,17 @@ def test_rate_limit_wait_is_honoured(fake: HubWithRepo, client, monkeypatch: pyt
     assert len(fake.hub.hits_on("hub", "/revision/")) == 2
 
 
+def test_rate_limit_wait_headers() -> None:
+    import httpx
+
+    from onnxhub_tui.core.hf_api import rate_limit_wait
+
+    assert rate_limit_wait(httpx.Headers({"RateLimit": '"api";r=0;t=55'})) == 55
+    assert rate_limit_wait(httpx.Headers({"RateLimit": '"api";r=3;t=55', "Retry-After": "7"})) == 7  # not the cause
+    assert rate_limit_wait(httpx.Headers({"Retry-After": "12"})) == 12
+    assert rate_limit_wait(httpx.Headers({})) is None
+
+
 def test_next_page_on_another_host_is_refused(fake: HubWithRepo, client) -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

@@ -130,8 +130,9 @@ def _error(repo: HfRepo, response: httpx.Response, url: str, what: str) -> HubEr
                 "that can") if repo.has_token else "or it is private: check the name, or set HF_TOKEN for a private repo"
         return HfRepoNotFoundError(f"Hugging Face repo {name} was not found ({repo.page_url}), {tail}.")
     if status == 403:
-        return HfAuthError(f"The Hugging Face Hub refused access to {name} with the token from {_token_name(repo)}: "
-                           f"{message or 'HTTP 403'}. Check the token's permissions (HF_TOKEN).")
+        how = f"with the token from {_token_name(repo)}" if repo.has_token else "without a token"
+        return HfAuthError(f"The Hugging Face Hub refused access to {name} {how}: {message or 'HTTP 403'}. "
+                           "Set HF_TOKEN to a token with read access to it.")
     return NetworkError(f"The Hugging Face Hub answered HTTP {status} for {url}" + (f": {message}." if message else "."))
 
 
