@@ -19,22 +19,24 @@ from tests.support.hfmodels import add_model, nested_model, save_with_data, _wei
 
 
 def test_field_numbers_are_onnx_protos() -> None:
-    fields = {m.__name__: {f.name: f.number for f in m.DESCRIPTOR.fields} for m in
-              (onnx.ModelProto, onnx.GraphProto, onnx.NodeProto, onnx.AttributeProto, onnx.TensorProto,
-               onnx.SparseTensorProto, onnx.TrainingInfoProto, onnx.FunctionProto)}
-    assert (fields["ModelProto"]["graph"], fields["ModelProto"]["training_info"], fields["ModelProto"]["functions"]) == (7, 20, 25)
-    assert (fields["GraphProto"]["node"], fields["GraphProto"]["initializer"], fields["GraphProto"]["sparse_initializer"]) == (1, 5, 15)
-    assert fields["NodeProto"]["attribute"] == 5 and fields["FunctionProto"]["node"] == 7
-    a = fields["AttributeProto"]
-    assert (a["t"], a["g"], a["tensors"], a["graphs"], a["sparse_tensor"], a["sparse_tensors"]) == (5, 6, 10, 11, 22, 23)
-    t = fields["TensorProto"]
-    assert (t["name"], t["external_data"], t["data_location"]) == (8, 13, 14)
-    assert (fields["SparseTensorProto"]["values"], fields["SparseTensorProto"]["indices"]) == (1, 2)
-    assert (fields["TrainingInfoProto"]["initialization"], fields["TrainingInfoProto"]["algorithm"]) == (1, 2)
+    def numbers(message: type, *names: str) -> tuple[int, ...]:
+        by_name = {f.name: f.number for f in message.DESCRIPTOR.fields}
+        return tuple(by_name[n] for n in names)
+
+    assert numbers(onnx.ModelProto, "graph", "training_info", "functions") == (7, 20, 25)
+    assert numbers(onnx.GraphProto, "node", "initializer", "sparse_initializer") == (1, 5, 15)
+    assert numbers(onnx.NodeProto, "attribute") == (5,) and numbers(onnx.FunctionProto, "node") == (7,)
+    assert numbers(onnx.AttributeProto, "t", "g", "tensors", "graphs", "sparse_tensor", "sparse_tensors") == (
+        5, 6, 10, 11, 22, 23)
+    assert numbers(onnx.TensorProto, "name", "external_data", "data_location") == (8, 13, 14)
+    assert numbers(onnx.SparseTensorProto, "values", "indices") == (1, 2)
+    assert numbers(onnx.TrainingInfoProto, "initialization", "algorithm") == (1, 2)
+    assert numbers(onnx.StringStringEntryProto, "key", "value") == (1, 2)
 
 
 def test_initializers_attributes_and_subgraphs(tmp_path: Path) -> None:
-    save_with_data(nested_model(), tmp_path, "m.onnx", {"W": "w.bin", "C": "sub/c.bin", "B": "sub/b.bin", "B2": "b2.bin"})
+    locations = {"W": "w.bin", "C": "sub/c.bin", "B": "sub/b.bin", "B2": "b2.bin"}
+    save_with_data(nested_model(), tmp_path, "m.onnx", locations)
     found = {t.name: t for t in external_tensors(tmp_path / "m.onnx")}
     assert set(found) == {"W", "C", "B", "B2"}  # initializer, Constant attribute, both If branches
     assert found["C"].location == "sub/c.bin" and found["C"].offset == 0 and found["C"].length == 16

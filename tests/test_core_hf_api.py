@@ -114,7 +114,8 @@ def test_entries_one_per_onnx_file(fake: HubWithRepo, client, tmp_path: Path) ->
     assert sorted(by_name) == ["decoder/decoder_model", "onnx/model", "onnx/model_quantized", "tiny"]
     model = by_name["onnx/model"]
     assert model.model_path == "onnx/model.onnx" and model.tags == {"onnx"}
-    assert model.model_sha == hashlib.sha256(fake.files["onnx/model.onnx"]).hexdigest() and model.model_bytes == len(fake.files["onnx/model.onnx"])
+    assert model.model_sha == hashlib.sha256(fake.files["onnx/model.onnx"]).hexdigest()
+    assert model.model_bytes == len(fake.files["onnx/model.onnx"])
     assert model.opset == 0 and model.metadata["hf"]["opset_known"] is False and model.io_ports is None
     assert model.metadata["hf"]["data_candidates"] == ["onnx/model.onnx_data"]  # by name; the model says more
     assert by_name["decoder/decoder_model"].metadata["hf"]["data_candidates"] == ["decoder/decoder_model.onnx.data"]
@@ -122,7 +123,8 @@ def test_entries_one_per_onnx_file(fake: HubWithRepo, client, tmp_path: Path) ->
     assert tiny.model_sha is None and tiny.metadata["hf"]["git_sha1"] == git_blob_sha1(fake.files["tiny.onnx"])
     assert tiny.tags == set()
     # every file comes from the listing's commit
-    assert manifest.source.file_urls("tiny.onnx") == [f"{fake.hub.url}/acme/onnx-models/resolve/{listing.commit}/tiny.onnx"]
+    pinned = f"{fake.hub.url}/acme/onnx-models/resolve/{listing.commit}/tiny.onnx"
+    assert manifest.source.file_urls("tiny.onnx") == [pinned]
     assert manifest.state == "fresh"
 
 

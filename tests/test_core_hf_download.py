@@ -100,7 +100,8 @@ def test_the_model_decides_which_data_files(fake: HubWithRepo, client, tmp_path:
 def test_small_model_outside_lfs_is_verified_by_its_git_sha1(fake: HubWithRepo, client, tmp_path: Path) -> None:
     repo, listing = _load(client, tmp_path)
     assert listing.file("tiny.onnx").sha256 is None
-    got = download_model(client=client, repo=repo, listing=listing, model_path="tiny.onnx", cache_dir=tmp_path / "cache")
+    cache = tmp_path / "cache"
+    got = download_model(client=client, repo=repo, listing=listing, model_path="tiny.onnx", cache_dir=cache)
     assert got.path.read_bytes() == fake.files["tiny.onnx"]
     onnx.checker.check_model(str(got.path))
     assert fake.hub.hits_on("cdn", "") == []  # served by the Hub itself, no redirect
@@ -132,3 +133,32 @@ def test_lfs_bytes_that_do_not_match_are_refused(fake: HubWithRepo, client, tmp_
                        cache_dir=tmp_path / "cache")
     target = hf_file_path(tmp_path / "cache", repo_id=repo.repo_id, commit=listing.commit, path="onnx/model.onnx_data")
     assert not target.exists()
+
+
+def test_resume_over_the_redirect_uses_range_on_the_cdn(fake: HubWithRepo, client, tmp_path: Path) -> None:
+    repo, listing = _load(client, tmp_path)
+    cache = tmp_path / "cache"
+    target = hf_file_path(cache, repo_id=repo.repo_id, commit=listing.commit, path="onnx/model.onnx_data")
+    target.parent.mkdir(parents=True)
+    data = fake.files["onnx/model.onnx_data"]
+    target.with_name(target.name + ".part").write_bytes(data[:1000])  # an interrupted download
+    download_model(client=client, repo=repo, listing=listing, model_path="onnx/model.onnx", cache_dir=cache)
+    assert target.read_bytes() == data
+    ranged = [h for h in fake.hub.hits_on("cdn", listing.file("onnx/model.onnx_data").sha256) if "range" in h.headers]
+    assert [h.headers["range"] for h in ranged] == ["bytes=1000-"]
+
+
+def test_the_cache_sees_model_and_data_as_one_item(fake: HubWithRepo, client, tmp_path: Path) -> None:
+    from onnxhub_tui.core.hf_cache import local_item
+
+    repo, listing = _load(client, tmp_path)
+    cache = tmp_path / "cache"
+    assert local_item(cache, listing, "onnx/model.onnx").state is None
+    got = download_model(client=client, repo=repo, listing=listing, model_path="onnx/model.onnx", cache_dir=cache)
+    item = local_item(cache, listing, "onnx/model.onnx")
+    total = sum(len(fake.files[p]) for p in ("onnx/model.onnx", "onnx/model.onnx_data", "onnx/weights/extra.bin"))
+    assert item.state == "complete" and item.files == got.files and item.size == item.expected_size == total
+    got.data_files[1].unlink()
+    assert local_item(cache, listing, "onnx/model.onnx").state == "partial"
+    got.data_files[0].write_bytes(b"short")
+    assert local_item(cache, listing, "onnx/model.onnx").state == "damaged"

@@ -126,14 +126,17 @@ def _error(repo: HfRepo, response: httpx.Response, url: str, what: str) -> HubEr
     if code == "EntryNotFound":
         return HfEntryNotFoundError(f"{name} has no {what} at revision {repo.revision!r}.")
     if code == "RepoNotFound" or status in (401, 404):
-        tail = ("or it is private and the token cannot read it: check the name, or set HF_TOKEN to a token "
-                "that can") if repo.has_token else "or it is private: check the name, or set HF_TOKEN for a private repo"
+        if repo.has_token:
+            tail = "or it is private and the token cannot read it: check the name, or set HF_TOKEN to a token that can"
+        else:
+            tail = "or it is private: check the name, or set HF_TOKEN for a private repo"
         return HfRepoNotFoundError(f"Hugging Face repo {name} was not found ({repo.page_url}), {tail}.")
     if status == 403:
         how = f"with the token from {_token_name(repo)}" if repo.has_token else "without a token"
         return HfAuthError(f"The Hugging Face Hub refused access to {name} {how}: {message or 'HTTP 403'}. "
                            "Set HF_TOKEN to a token with read access to it.")
-    return NetworkError(f"The Hugging Face Hub answered HTTP {status} for {url}" + (f": {message}." if message else "."))
+    detail = f": {message}." if message else "."
+    return NetworkError(f"The Hugging Face Hub answered HTTP {status} for {url}{detail}")
 
 
 def get_json(

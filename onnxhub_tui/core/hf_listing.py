@@ -63,7 +63,8 @@ def read_cached(cache_dir: Path, repo: HfRepo) -> tuple[Listing, float] | None:
         return None
     if not isinstance(data, dict) or data.get("format") != _FORMAT:
         return None
-    if (data.get("endpoint"), data.get("repo_id"), data.get("revision")) != (repo.endpoint, repo.repo_id, repo.revision):
+    wanted = (repo.endpoint, repo.repo_id, repo.revision)
+    if (data.get("endpoint"), data.get("repo_id"), data.get("revision")) != wanted:
         return None
     commit = data.get("commit")
     if not isinstance(commit, str) or not COMMIT.match(commit):
