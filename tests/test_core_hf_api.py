@@ -289,3 +289,31 @@ def test_network_failure_falls_back_to_the_cached_listing(fake: HubWithRepo, cli
     fake.hub.repos["acme/onnx-models"].gated = True
     with pytest.raises(HfGatedRepoError):
         load_listing(client, hf_repo("hf:acme/onnx-models"), cache)
+
+
+def test_hostile_listing_entries_are_skipped_and_reported(fake: HubWithRepo, client, tmp_path: Path) -> None:
+    from onnxhub_tui.core.hf_api import TreePage, parse_tree_items
+
+    page = TreePage([], [])
+    good = {"type": "file", "path": "ok.onnx", "size": 3, "oid": "a" * 40}
+    parse_tree_items([
+        good,
+        {"type": "directory", "path": "onnx", "oid": "b" * 40, "size": 0},
+        {**good, "path": "../escape.onnx"},
+        {**good, "path": "/abs.onnx"},
+        {**good, "size": -1},
+        {**good, "size": True},
+        {**good, "oid": "not-a-sha"},
+        {**good, "lfs": {"oid": "short", "size": 3}},
+        "junk",
+    ], page)
+    assert [f.path for f in page.files] == ["ok.onnx"]
+    assert len(page.skipped) == 6 and "'../escape.onnx': " in page.skipped[0]
+    with pytest.raises(NetworkError, match="not a JSON list"):
+        parse_tree_items({"error": "x"}, page)
+    # through the whole path: the entry is dropped, the manifest says why
+    fake.repo.files["a\\b.onnx"] = b"z" * 10
+    fake.repo.branches["main"] = "4" * 40
+    manifest, _ = load_hf_manifest(client, hf_repo("hf:acme/onnx-models"), tmp_path / "cache")
+    assert all("\\" not in e.model_path for e in manifest.entries)
+    assert "1 file(s) of the listing skipped" in (manifest.warning or "")
