@@ -26,6 +26,7 @@ from onnxhub_tui.core import http
 from onnxhub_tui.core.errors import HubError, NetworkError, OfflineError
 from onnxhub_tui.core.hf_api import (
     HfAuthError,
+    HfEntryNotFoundError,
     HfGatedRepoError,
     HfRateLimitError,
     HfRepoNotFoundError,
@@ -166,6 +167,16 @@ def test_missing_and_private_repos(fake: HubWithRepo, client, monkeypatch: pytes
         resolve_commit(client, hf_repo("hf:acme/nothing"))
     monkeypatch.setenv("HF_TOKEN", "ok")
     assert resolve_commit(client, hf_repo("hf:acme/private"))
+
+
+def test_a_folder_alone_and_a_missing_one(fake: HubWithRepo, client) -> None:
+    repo = hf_repo("hf:acme/onnx-models")
+    commit = resolve_commit(client, repo)
+    page = list_tree(client, repo, commit, path="onnx")
+    assert sorted(f.path for f in page.files) == sorted(p for p in fake.files if p.startswith("onnx/"))
+    assert fake.hub.hits[-1].path.startswith(f"/api/models/acme/onnx-models/tree/{commit}/onnx?")
+    with pytest.raises(HfEntryNotFoundError, match="acme/onnx-models has no 'nope' at revision 'main'"):
+        list_tree(client, repo, commit, path="nope")
 
 
 def test_refused_token_and_missing_revision(fake: HubWithRepo, client, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -236,10 +236,11 @@ def parse_tree_items(items: Any, out: TreePage) -> None:
 
 
 def list_tree(
-    client: httpx.Client, repo: HfRepo, commit: str, *, policy: http.RetryPolicy | None = None
+    client: httpx.Client, repo: HfRepo, commit: str, *, path: str = "", policy: http.RetryPolicy | None = None
 ) -> TreePage:
-    """Every file of the repo at ``commit`` (recursive), following ``rel="next"`` pages."""
-    url = repo.tree_url(commit) + "?recursive=true"
+    """Every file of the repo at ``commit`` (under ``path`` when given), recursively, following
+    ``rel="next"`` pages. A ``path`` the repo lacks is an ``HfEntryNotFoundError``."""
+    url = repo.tree_url(commit, path) + "?recursive=true"
     origin = _host(url)
     page = TreePage([], [])
     seen: set[str] = set()
@@ -247,7 +248,7 @@ def list_tree(
         if url in seen or len(seen) >= MAX_PAGES:
             raise NetworkError(f"The tree listing of {repo.repo_id} does not end (page {len(seen) + 1}).")
         seen.add(url)
-        response, data = get_json(client, repo, url, what="files", policy=policy)
+        response, data = get_json(client, repo, url, what=repr(path) if path else "files", policy=policy)
         parse_tree_items(data, page)
         following = response.links.get("next", {}).get("url")
         url = urljoin(url, following) if following else ""
