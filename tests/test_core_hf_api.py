@@ -126,7 +126,10 @@ def test_entries_one_per_onnx_file(fake: HubWithRepo, client, tmp_path: Path) ->
     # every file comes from the listing's commit
     pinned = f"{fake.hub.url}/acme/onnx-models/resolve/{listing.commit}/tiny.onnx"
     assert manifest.source.file_urls("tiny.onnx") == [pinned]
-    assert manifest.state == "fresh"
+    assert manifest.state == "fresh" and not listing.has_manifest
+    fake.repo.files["ONNX_HUB_MANIFEST.json"] = b"[]"
+    fake.repo.branches["main"] = "5" * 40
+    assert load_hf_manifest(client, hf_repo("hf:acme/onnx-models"), tmp_path / "cache")[1].has_manifest
 
 
 def test_names_unique_ignoring_case() -> None:

@@ -113,7 +113,7 @@ def _error(repo: HfRepo, response: httpx.Response, url: str, what: str) -> HubEr
             )
         return HfGatedRepoError(
             f"{name} is a gated repo: accept its terms on {repo.page_url}, then set HF_TOKEN to a token "
-            "of that account (https://huggingface.co/settings/tokens)."
+            f"of that account ({repo.endpoint}/settings/tokens)."
         )
     if status == 401 and message == "Invalid credentials in Authorization header":
         return HfAuthError(f"The Hugging Face Hub refused the token from {_token_name(repo)}: "
