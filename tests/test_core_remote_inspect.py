@@ -139,6 +139,9 @@ def test_a_64_mb_model_of_16_initializers_costs_under_2_percent_and_writes_nothi
         models, server, client, tmp_path):
     file = ref(models, "big.onnx")
     got = inspect_remote(client=client, source=over_http(server), file=file, cache_dir=tmp_path)
+    deadline = time.monotonic() + 2  # the server thread counts a piece just after the client has it
+    while server.bytes_for("/models/big.onnx") < got.bytes_read and time.monotonic() < deadline:
+        time.sleep(0.01)
     sent = server.bytes_for("/models/big.onnx")
     assert file.size > 64 * MB and sent < 0.02 * file.size
     assert got.requests == len(server.hits_for("/models/big.onnx")) <= 20
@@ -318,3 +321,19 @@ def test_a_model_with_data_archive_is_refused(models, client, tmp_path):
     with pytest.raises(InspectError, match="archive"):
         inspect_remote(client=client, source=local_source(models / "models"),
                        file=FileRef("data", "m.tar.gz", None, None), cache_dir=tmp_path)
+
+
+def test_the_sources_own_auth_goes_with_each_range_request(models, server, client, tmp_path, monkeypatch):
+    from onnxhub_tui.core.sources import hf_source
+
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    hf_dir = models / "acme" / "private" / "main"  # the server maps /acme/private/resolve/main/<path> here
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    (hf_dir / "big.onnx").write_bytes((models / "models" / "big.onnx").read_bytes())
+    got = inspect_remote(client=client, source=hf_source("acme", "private"), file=ref(models, "big.onnx"),
+                         cache_dir=tmp_path)
+    hits = server.hits_for("/acme/private/resolve/main/big.onnx")
+    assert len(hits) == got.requests > 1
+    assert all(h.headers.get("authorization") == "Bearer hf_secret" for h in hits)
+    assert all(h.headers.get("range", "").startswith("bytes=") for h in hits)
