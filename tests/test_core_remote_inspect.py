@@ -180,6 +180,7 @@ def test_a_second_look_is_free_and_works_offline(models, server, client, tmp_pat
             inspect_remote(client=offline, source=over_http(server), file=ref(models, "deep.onnx"), cache_dir=tmp_path)
     assert len(server.hits) == hits
     assert again.cached and not first.cached
+    assert cached_summary(tmp_path, FileRef("model", file.path, file.sha, file.size + 1)) is None  # not that file
     assert again.to_json() == first.to_json()
 
 
@@ -260,8 +261,8 @@ def test_a_file_of_another_size_than_the_manifest_says_is_refused(models, server
     assert cache_files(tmp_path) == []
 
 
-@pytest.mark.parametrize("budget, words", [(Budget(requests=5), "more than 5 requests"),
-                                           (Budget(bytes=128 * 1024), "more than 128 KB")])
+@pytest.mark.parametrize("budget, words", [(Budget(requests=5), "more than 5 requests \\(the budget\\)"),
+                                           (Budget(bytes=128 * 1024), "more than 128 KB \\(the budget\\)")])
 def test_a_budget_stops_the_walk(models, server, client, tmp_path, budget, words):
     with pytest.raises(InspectError, match=words):
         inspect_remote(client=client, source=over_http(server), file=ref(models, "big.onnx"), cache_dir=tmp_path,
@@ -337,3 +338,13 @@ def test_the_sources_own_auth_goes_with_each_range_request(models, server, clien
     assert len(hits) == got.requests > 1
     assert all(h.headers.get("authorization") == "Bearer hf_secret" for h in hits)
     assert all(h.headers.get("range", "").startswith("bytes=") for h in hits)
+
+
+def test_the_reader_loads_no_onnx_textual_or_rich():
+    import subprocess
+    import sys
+
+    code = ("import sys; import onnxhub_tui.core.remote_inspect; "
+            "print(sorted(m for m in ('onnx', 'textual', 'rich') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"  # a worker in the TUI must not pay onnx's import (~0.5 s)

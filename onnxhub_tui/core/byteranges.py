@@ -64,15 +64,15 @@ class Meter:
         if self._cancel is not None and self._cancel.cancelled:
             raise CancelledError("Inspection cancelled.")
         if self.requests >= self.budget.requests:
-            raise InspectError(f"it needs more than {self.budget.requests} requests")
+            raise InspectError(f"its header needs more than {self.budget.requests} requests (the budget)")
         if self.bytes + length > self.budget.bytes:
-            raise InspectError(f"it needs more than {self.budget.bytes // KB:,} KB")
+            raise InspectError(f"its header needs more than {self.budget.bytes // KB:,} KB (the budget)")
         self.requests += 1
 
     def received(self, n: int) -> None:
         self.bytes += n
         if self.bytes > self.budget.bytes:
-            raise InspectError(f"it needs more than {self.budget.bytes // KB:,} KB")
+            raise InspectError(f"its header needs more than {self.budget.bytes // KB:,} KB (the budget)")
 
     def reported(self) -> None:
         if self._progress is not None:
@@ -138,6 +138,8 @@ class _HttpFile:
                 raise RangeFailed(str(exc)) from None
             except http.TRANSIENT_ERRORS as exc:
                 last = http.describe(exc)
+            except httpx.HTTPError as exc:  # not a transport failure (an invalid URL, say): not worth a retry
+                raise RangeFailed(http.describe(exc)) from None
             self._meter.reported()
             if attempt < self._policy.attempts:
                 time.sleep(self._policy.wait(attempt, retry_after))

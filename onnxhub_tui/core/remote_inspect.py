@@ -378,9 +378,10 @@ def cached_summary(cache_dir: Path, file: FileRef) -> RemoteSummary | None:
     if data is None:
         return None
     try:
-        return RemoteSummary.from_json(data, cached=True)
+        kept = RemoteSummary.from_json(data, cached=True)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # an older or damaged record: read the model again
+    return kept if file.size is None or kept.file_size == file.size else None
 
 
 def inspect_remote(
