@@ -250,7 +250,23 @@ def test_transient_errors_and_redirects_are_followed(models, server, client, tmp
                          cache_dir=tmp_path)
     assert got.node_count == 3000
     moved = FileRef("model", "moved.onnx", None, None)
-    assert inspect_remote(client=client, source=over_http(server), file=moved, cache_dir=tmp_path).node_count == 3000
+    got = inspect_remote(client=client, source=over_http(server), file=moved, cache_dir=tmp_path)
+    assert got.node_count == 3000 and got.requests >= 2
+    assert len(server.hits_for("moved.onnx")) == 1  # later requests go straight to where the redirect led
+
+
+def test_a_redirect_target_that_stops_working_sends_the_walk_back_to_the_location(models, server, client, tmp_path):
+    (models / "models" / "target.onnx").write_bytes((models / "models" / "big.onnx").read_bytes())
+    server.add_fault("/models/entry.onnx", Fault("redirect", location="/models/target.onnx", times=-1))
+    file = FileRef("model", "entry.onnx", None, None)
+
+    def expire(requests: int, _bytes: int) -> None:
+        if requests == 3:  # from the third request on, the signed URL is refused once
+            server.add_fault("/models/target.onnx", Fault("status", status=403, times=1))
+
+    got = inspect_remote(client=client, source=over_http(server), file=file, cache_dir=tmp_path, progress=expire)
+    assert got.initializer_count == 16
+    assert len(server.hits_for("entry.onnx")) == 2  # the first request, and the one after the 403
 
 
 def test_a_file_of_another_size_than_the_manifest_says_is_refused(models, server, client, tmp_path):

@@ -115,6 +115,9 @@ class _HttpFile:
         self._client = client
         self._source = source
         self.url = url
+        # Where the last answer came from: Hugging Face redirects every request to a signed storage URL,
+        # and asking there directly halves the round trips (auth is still chosen per host, by open_stream).
+        self._current = url
         self._meter = meter
         self._policy = http.RetryPolicy.from_env()
         self.size = -1  # known after the first answer
@@ -126,14 +129,21 @@ class _HttpFile:
             self._meter.request(length)
             retry_after = None
             try:
-                with http.open_stream(self._client, self.url, self._source.headers_for, {
+                with http.open_stream(self._client, self._current, self._source.headers_for, {
                     "Range": f"bytes={offset}-{offset + length - 1}", "Accept-Encoding": "identity",
                 }) as response:
                     if response.status_code in http.RETRY_STATUSES:
                         retry_after = response.headers.get("retry-after")
                         last = f"HTTP {response.status_code}"
                     else:
-                        return self._body(response, offset, length)
+                        data = self._body(response, offset, length)
+                        self._current = str(response.url)
+                        return data
+            except RangeFailed:
+                if self._current == self.url:
+                    raise
+                self._current = self.url  # the redirect's target has expired, say: ask the location again
+                continue
             except NetworkError as exc:  # a redirect loop
                 raise RangeFailed(str(exc)) from None
             except http.TRANSIENT_ERRORS as exc:
