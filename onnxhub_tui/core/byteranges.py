@@ -139,10 +139,11 @@ class _HttpFile:
                         data = self._body(response, offset, length)
                         self._current = str(response.url)
                         return data
-            except RangeFailed:
+            except RangeFailed as failed:
                 if self._current == self.url:
                     raise
                 self._current = self.url  # the redirect's target has expired, say: ask the location again
+                last = failed.reason
                 continue
             except NetworkError as exc:  # a redirect loop
                 raise RangeFailed(str(exc)) from None
