@@ -196,7 +196,8 @@ def test_a_damaged_record_is_read_again_and_replaced(models, server, client, tmp
 
 
 def test_a_file_without_a_sha_is_read_but_not_kept(models, server, client, tmp_path):
-    inspect_remote(client=client, source=over_http(server), file=ref(models, "ports.onnx", sha=False), cache_dir=tmp_path)
+    inspect_remote(client=client, source=over_http(server), file=ref(models, "ports.onnx", sha=False),
+                   cache_dir=tmp_path)
     assert cache_files(tmp_path) == []
 
 

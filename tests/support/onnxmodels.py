@@ -75,7 +75,8 @@ def ports_model() -> onnx.ModelProto:
             helper.make_tensor_type_proto(TensorProto.BFLOAT16, [4]))),
     ]
     nodes = [helper.make_node("Identity", ["images"], ["scores"]), helper.make_node("Identity", ["W"], ["w_out"])]
-    graph = helper.make_graph(nodes, "ports", inputs, outputs, [numpy_helper.from_array(np.eye(2, dtype=np.float32), "W")])
+    weights = [numpy_helper.from_array(np.eye(2, dtype=np.float32), "W")]
+    graph = helper.make_graph(nodes, "ports", inputs, outputs, weights)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15), helper.make_opsetid("ai.onnx.ml", 3)],
                               producer_name="ports", producer_version="2.5")
     model.ir_version = 8
@@ -89,10 +90,12 @@ def subgraph_model() -> onnx.ModelProto:
         const = helper.make_node("Constant", [], [f"{tag}_c"], value=numpy_helper.from_array(
             np.full((64, 64), 2.0, np.float32), f"{tag}_const"))
         add = helper.make_node("Add", [f"{tag}_c", f"{tag}_w"], [f"{tag}_out"])
-        return helper.make_graph([const, add], tag, [], [helper.make_tensor_value_info(f"{tag}_out", TensorProto.FLOAT, [64, 64])],
+        out = helper.make_tensor_value_info(f"{tag}_out", TensorProto.FLOAT, [64, 64])
+        return helper.make_graph([const, add], tag, [], [out],
                                  [numpy_helper.from_array(np.ones((64, 64), np.float32), f"{tag}_w")])
 
-    top_const = helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(np.ones((32, 32), np.float32), "top_k"))
+    top_const = helper.make_node("Constant", [], ["k"],
+                                 value=numpy_helper.from_array(np.ones((32, 32), np.float32), "top_k"))
     cond = helper.make_node("Greater", ["x", "zero"], ["cond"])
     if_node = helper.make_node("If", ["cond"], ["y"], then_branch=branch("then"), else_branch=branch("else"))
     custom = helper.make_node("MyOp", ["k"], ["z"], domain="com.example")
