@@ -266,6 +266,8 @@ class Window:
         """The varint at ``pos`` (not reading past ``limit``) and the position after it."""
         i = pos - self._start
         buf = self._buf
+        if 0 <= i < len(buf) and pos < limit and buf[i] < 0x80:  # one byte: most keys and lengths
+            return buf[i], pos + 1
         if i < 0 or i + 10 > len(buf):
             buf = self.get(pos, min(pos + 10, limit, self.size))
             i = 0
