@@ -2,7 +2,8 @@
 
 Both back ends sit behind one ``Window``: a forward-only cursor that keeps the last bytes it fetched,
 grows its next read while reads stay contiguous (a run of small nodes) and shrinks it after a jump (the
-next initializer's header, past the weights it skipped). A ``Budget`` caps requests and bytes, so a
+next initializer's header, past the weights it skipped). Over HTTP, once jumps repeat one stride (weights
+of one size), the next headers are fetched ahead in parallel. A ``Budget`` caps requests and bytes, so a
 server that ignores Range, or a file whose lengths lie, costs a little and then stops with an error.
 Nothing here writes anything.
 """
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +31,7 @@ FIRST_WINDOW = 64 * KB  # the model's header and its first nodes, often the whol
 JUMP_WINDOW = 16 * KB  # after a skip: one initializer's header (a few hundred bytes) and small ones after it
 MAX_WINDOW = 1024 * KB
 SMALL_WHOLE = 256 * KB  # a server that ignores Range may still send a file this small whole
+AHEAD = 8  # guessed windows in flight at once (see _Ahead)
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 Progress = Callable[[int, int], None]  # (requests made, bytes read so far)
@@ -58,21 +62,30 @@ class Meter:
         self.bytes = 0
         self._cancel = cancel
         self._progress = progress
+        self._lock = threading.Lock()  # reads ahead count from their own threads
 
     def request(self, length: int) -> None:
         """Before a request for ``length`` bytes."""
         if self._cancel is not None and self._cancel.cancelled:
             raise CancelledError("Inspection cancelled.")
-        if self.requests >= self.budget.requests:
-            raise InspectError(f"its header needs more than {self.budget.requests} requests (the budget)")
-        if self.bytes + length > self.budget.bytes:
-            raise InspectError(f"its header needs more than {self.budget.bytes // KB:,} KB (the budget)")
-        self.requests += 1
+        with self._lock:
+            if self.requests >= self.budget.requests:
+                raise InspectError(f"its header needs more than {self.budget.requests} requests (the budget)")
+            if self.bytes + length > self.budget.bytes:
+                raise InspectError(f"its header needs more than {self.budget.bytes // KB:,} KB (the budget)")
+            self.requests += 1
 
     def received(self, n: int) -> None:
-        self.bytes += n
-        if self.bytes > self.budget.bytes:
-            raise InspectError(f"its header needs more than {self.budget.bytes // KB:,} KB (the budget)")
+        with self._lock:
+            self.bytes += n
+            if self.bytes > self.budget.bytes:
+                raise InspectError(f"its header needs more than {self.budget.bytes // KB:,} KB (the budget)")
+
+    def spare(self, requests: int, length: int) -> bool:
+        """Whether this many more requests of this length leave the budget a good margin for the walk."""
+        with self._lock:
+            return (self.requests + 2 * requests <= self.budget.requests
+                    and self.bytes + 2 * requests * length <= self.budget.bytes)
 
     def reported(self) -> None:
         if self._progress is not None:
@@ -225,8 +238,63 @@ def open_location(client: httpx.Client, source: Source, url: str, meter: Meter) 
     return backend, first
 
 
+class _Ahead:
+    """Windows at guessed offsets, fetched in parallel. When two jumps in a row had one length (a run of
+    weights of one size, as repeated layers have), the next headers are probably that far apart: over a
+    20 ms link, 128 such weights took 128 round trips, now about 128 / AHEAD. A guess is never trusted,
+    only used when the walk lands exactly on it; a wrong one costs one small request of the budget."""
+
+    def __init__(self, backend: _LocalFile | _HttpFile, meter: Meter) -> None:
+        self._backend = backend
+        self._meter = meter
+        self._parallel = isinstance(backend, _HttpFile)  # a local file has no round trip to hide
+        self._pool: ThreadPoolExecutor | None = None
+        self._windows: dict[int, Future[bytes]] = {}
+        self._last: int | None = None
+        self._stride: int | None = None
+        self._run = 0  # strides in a row equal to the one before
+
+    def jumped(self, start: int, size: int) -> None:
+        """The walk jumped to ``start``: guess where it will land next."""
+        stride = start - self._last if self._last is not None else None
+        self._run = self._run + 1 if stride is not None and stride > 0 and stride == self._stride else 0
+        self._last, self._stride = start, stride
+        if not (self._run and self._parallel):
+            return
+        # As far ahead as the run is long: a run of two (a weight and its twin) risks one wasted request,
+        # a run of 128 keeps AHEAD in flight.
+        for k in range(1, min(AHEAD, self._run) + 1):
+            offset = start + k * stride  # type: ignore[operator]
+            if offset >= size or not self._meter.spare(AHEAD, JUMP_WINDOW):
+                break
+            if offset not in self._windows:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="onnxhub-ahead")
+                self._windows[offset] = self._pool.submit(self._backend.read, offset, min(JUMP_WINDOW, size - offset))
+
+    def take(self, start: int, end: int) -> bytes | None:
+        """The guessed window that starts at ``start`` and holds ``end``, or None; older guesses are dropped."""
+        for offset in [o for o in self._windows if o < start]:
+            self._windows.pop(offset).cancel()
+        future = self._windows.pop(start, None)
+        if future is None:
+            return None
+        try:
+            data = future.result()
+        except Exception:  # noqa: BLE001 - a failed guess: the ordinary read says what is wrong, if anything
+            return None
+        return data if start + len(data) >= end else None
+
+    def close(self) -> None:
+        for future in self._windows.values():
+            future.cancel()
+        self._windows.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # no read of ours outlives the inspection
+
+
 class Window:
-    """Forward-only reads of a file through a back end; each fill is one request."""
+    """Forward-only reads of a file through a back end; each fill is one request. ``close()`` when done."""
 
     def __init__(self, backend: _LocalFile | _HttpFile, first: bytes, meter: Meter) -> None:
         self._backend = backend
@@ -235,6 +303,7 @@ class Window:
         self._start = 0
         self._buf = first
         self._next = FIRST_WINDOW
+        self._ahead = _Ahead(backend, meter)
 
     def get(self, start: int, end: int) -> bytes:
         """Bytes [start, end) of the file (end is clamped to its size by the caller's bounds)."""
@@ -253,6 +322,12 @@ class Window:
             read_from, keep = buf_end, self._buf[start - self._start :]
         else:  # a jump over bytes we skip
             self._next = JUMP_WINDOW
+            self._ahead.jumped(start, self.size)
+            guessed = self._ahead.take(start, end)
+            if guessed is not None:
+                self._buf, self._start = guessed, start
+                self._meter.reported()
+                return
             read_from, keep = start, b""
         length = min(self.size, max(end, read_from + self._next)) - read_from
         room = self._meter.budget.bytes - self._meter.bytes
@@ -287,4 +362,5 @@ class Window:
             shift += 7
 
     def close(self) -> None:
-        self._backend.close()
+        """Stop and wait for reads ahead (the back end is its opener's to close)."""
+        self._ahead.close()

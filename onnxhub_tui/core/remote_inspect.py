@@ -2,7 +2,8 @@
 
 ModelProto and GraphProto are walked field by field through a ``byteranges.Window``: small fields are
 decoded from the bytes in hand, and every length-delimited payload nobody needs (weights, doc strings)
-is skipped by its length, so a 64 MB model of 16 tensors costs about 17 small requests. Serializers write
+is skipped by its length, so a 64 MB model of 16 tensors costs about 17 small requests (over HTTP, a
+run of same-sized weights is read ahead in parallel: see ``byteranges._Ahead``). Serializers write
 fields in number order, so the graph's inputs and outputs and the model's ``opset_import`` come after the
 weights, near the end of the file; the walk reaches them by skipping, never by reading what lies between.
 
@@ -435,5 +436,9 @@ def inspect_remote(
 
 def _read(win: Window, meter: Meter) -> RemoteSummary:
     walk = _Walk(win)
-    walk.model(_Span(0, win.size))
+    try:
+        walk.model(_Span(0, win.size))
+    finally:
+        win.close()  # before the costs are summed: a read ahead may still be arriving
+    meter.reported()  # the last word on what it cost, reads ahead included
     return _summary(walk, meter)

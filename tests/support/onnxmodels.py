@@ -34,6 +34,18 @@ def weights_model(count: int, tensor_bytes: int, *, random: bool = False, name: 
     return model
 
 
+def mixed_weights_model(sizes: list[int]) -> onnx.ModelProto:
+    """One float initializer of each size in bytes, each passed through an Identity to an output: runs
+    of equal sizes broken by odd ones (guesses about where the next weight starts must be checked)."""
+    inits = [numpy_helper.from_array(np.zeros(max(1, size // 4), np.float32), f"m{i}") for i, size in enumerate(sizes)]
+    nodes = [helper.make_node("Identity", [t.name], [f"o{i}"]) for i, t in enumerate(inits)]
+    outputs = [helper.make_tensor_value_info(f"o{i}", TensorProto.FLOAT, list(t.dims)) for i, t in enumerate(inits)]
+    graph = helper.make_graph(nodes, "mixed", [], outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="onnxhub-tests")
+    model.ir_version = 8
+    return model
+
+
 def many_nodes_model(nodes: int) -> onnx.ModelProto:
     """A chain of ``nodes`` small nodes (Relu, Neg, Abs in turn) with one tiny initializer."""
     ops = ("Relu", "Neg", "Abs")
