@@ -30,6 +30,7 @@ KB = 1024
 FIRST_WINDOW = 64 * KB  # the model's header and its first nodes, often the whole graph of a small model
 JUMP_WINDOW = 16 * KB  # after a skip: one initializer's header (a few hundred bytes) and small ones after it
 MAX_WINDOW = 1024 * KB
+GAP = 4 * KB  # a skip this short (a node's name cut by a window's end) is read through, not jumped
 SMALL_WHOLE = 256 * KB  # a server that ignores Range may still send a file this small whole
 AHEAD = 8  # guessed windows in flight at once (see _Ahead)
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -303,6 +304,7 @@ class Window:
         self._start = 0
         self._buf = first
         self._next = FIRST_WINDOW
+        self._read_to = 0  # the end of the last bytes the walk looked at
         self._ahead = _Ahead(backend, meter)
 
     def get(self, start: int, end: int) -> bytes:
@@ -311,15 +313,20 @@ class Window:
             raise InspectError("a protobuf field runs past the end of the file")
         i = start - self._start
         if i >= 0 and end - self._start <= len(self._buf):
+            self._read_to = end
             return self._buf[i : i + end - start]
         self._fill(start, end)
-        return self._buf[: end - start]
+        self._read_to = end
+        return self._buf[start - self._start : end - self._start]
 
     def _fill(self, start: int, end: int) -> None:
         buf_end = self._start + len(self._buf)
-        if self._start <= start <= buf_end:  # contiguous: keep the tail we have, read on from its end
+        # Contiguous when the walk reads on about where it stopped (a run of nodes): keep the tail we have,
+        # read on from its end, in a larger window each time. Anything else skipped a payload: a jump.
+        if self._start <= start <= buf_end + GAP and start - self._read_to <= GAP:
             self._next = min(self._next * 2, MAX_WINDOW)
-            read_from, keep = buf_end, self._buf[start - self._start :]
+            keep_from = min(start, buf_end)
+            read_from, keep = buf_end, self._buf[keep_from - self._start :]
         else:  # a jump over bytes we skip
             self._next = JUMP_WINDOW
             self._ahead.jumped(start, self.size)
@@ -328,20 +335,21 @@ class Window:
                 self._buf, self._start = guessed, start
                 self._meter.reported()
                 return
-            read_from, keep = start, b""
+            read_from, keep, keep_from = start, b"", start
         length = min(self.size, max(end, read_from + self._next)) - read_from
         room = self._meter.budget.bytes - self._meter.bytes
         if length > room >= end - read_from:  # a smaller read still within budget beats stopping early
             length = room
         data = self._backend.read(read_from, length)
         self._meter.reported()
-        self._buf, self._start = keep + data, start
+        self._buf, self._start = keep + data, keep_from
 
     def varint(self, pos: int, limit: int) -> tuple[int, int]:
         """The varint at ``pos`` (not reading past ``limit``) and the position after it."""
         i = pos - self._start
         buf = self._buf
         if 0 <= i < len(buf) and pos < limit and buf[i] < 0x80:  # one byte: most keys and lengths
+            self._read_to = pos + 1
             return buf[i], pos + 1
         if i < 0 or i + 10 > len(buf):
             buf = self.get(pos, min(pos + 10, limit, self.size))
@@ -358,6 +366,7 @@ class Window:
             i += 1
             result |= (byte & 0x7F) << shift
             if not byte & 0x80:
+                self._read_to = base + i
                 return result, base + i
             shift += 7
 
