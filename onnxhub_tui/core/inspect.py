@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import mmap
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
 
 from .errors import InspectError
+from .wire import VARINT as _VARINT
+from .wire import fields as _fields  # build imports it from here
+from .wire import text as _text
+from .wire import varint as _varint
 
 # TensorProto.DataType -> bytes per element (sub-byte types rounded up per element)
 _ITEM_SIZE = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2}
-_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
 
 @dataclass
@@ -34,47 +36,6 @@ class ModelSummary:
 
     def top_ops(self, n: int = 8) -> list[tuple[str, int]]:
         return self.op_counts.most_common(n)
-
-
-def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise InspectError("truncated or malformed protobuf varint")
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-
-
-def _fields(buf: memoryview) -> Iterator[tuple[int, int, int | memoryview]]:
-    """(field number, wire type, value) for each field; length-delimited values are zero-copy views."""
-    pos = 0
-    end = len(buf)
-    while pos < end:
-        key, pos = _varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == _VARINT:
-            value, pos = _varint(buf, pos)
-            yield number, wire, value
-        elif wire == _LEN:
-            length, pos = _varint(buf, pos)
-            if pos + length > end:
-                raise InspectError("a protobuf field runs past the end of the file")
-            yield number, wire, buf[pos : pos + length]
-            pos += length
-        elif wire == _I64:
-            pos += 8
-        elif wire == _I32:
-            pos += 4
-        else:
-            raise InspectError(f"unsupported protobuf wire type {wire}")
-
-
-def _text(value: int | memoryview) -> str:
-    return bytes(value).decode("utf-8", "replace") if isinstance(value, memoryview) else ""
 
 
 def _tensor_bytes(buf: memoryview) -> tuple[int, bool]:

@@ -16,7 +16,7 @@ import onnx
 from onnx.external_data_helper import load_external_data_for_model, uses_external_data
 
 from .errors import InspectError
-from .inspect import _varint
+from .wire import varint as _varint
 
 _GRAPH = 7
 _PAGE = mmap.PAGESIZE

@@ -1,6 +1,6 @@
 """Run the benchmarks and print one markdown report; it is also written to tests/benchmarks/results/latest.md.
 
-    .venv/bin/python -m tests.benchmarks.run [--quick] [--only download,queue,cache,tui,search]
+    .venv/bin/python -m tests.benchmarks.run [--quick] [--only download,queue,cache,tui,search,inspect]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ PARTS = {
     "cache": "bench_cache",
     "tui": "bench_tui",
     "search": "bench_search",
+    "inspect": "bench_remote_inspect",
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -1,5 +1,6 @@
 """A real HTTP server on loopback for tests: serves a folder with GitHub raw/LFS-style and Hugging Face
-paths, honours Range, ETag and Last-Modified, counts what crosses the wire, and injects faults on demand.
+paths, honours Range (open or bounded), ETag and Last-Modified, counts what crosses the wire, adds latency
+and injects faults on demand.
 
 Files are streamed from disk (never read whole), so a test can serve a file of hundreds of MB.
 """
@@ -75,6 +76,9 @@ class Hit:
 class _Handler(BaseHTTPRequestHandler):
     server: HubHTTPServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle's algorithm the body waited for the client's
+    # delayed ACK, ~40 ms per small response (real servers set TCP_NODELAY too).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
         pass
@@ -119,12 +123,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         range_header = self.headers.get("Range", "")
-        start = None
+        start = last = None
         if range_header.startswith("bytes="):
-            first = range_header[6:].split("-", 1)[0]
+            first, _, second = range_header[6:].partition("-")
             start = int(first) if first.isdigit() else None
+            last = int(second) if second.isdigit() else None  # bytes=a-b: a bounded range
         self.hit = Hit(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, start)
         self.server.record(self.hit)
+        if self.server.latency:  # a real link's round trip, per request
+            time.sleep(self.server.latency)
         fault = self.server.take_fault(self.path)
         if fault is not None and fault.kind == "hold":
             if fault.gate is not None:
@@ -155,11 +162,14 @@ class _Handler(BaseHTTPRequestHandler):
             if start >= size and size > 0:
                 self._send(416, {"Content-Range": f"bytes */{size}"}, head=head)
                 return
+            end = size - 1 if last is None or last < start else min(last, size - 1)
             claimed = start + 7 if fault and fault.kind == "bad_range" else start
-            headers["Content-Range"] = f"bytes {claimed}-{size - 1}/{size}"
-            status, offset = 206, start
+            headers["Content-Range"] = f"bytes {claimed}-{end}/{size}"
+            status, offset, length = 206, start, end - start + 1
+        else:
+            length = size
         flip = fault is not None and fault.kind == "wrong_bytes"
-        self._body(status, headers, path, offset, size - offset, flip, fault, head)
+        self._body(status, headers, path, offset, length, flip, fault, head)
 
     def _pre_body_fault(self, fault: Fault, head: bool) -> bool:
         if fault.kind == "status":
@@ -252,6 +262,7 @@ class HubHTTPServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._etags: dict[tuple[str, int, int], str] = {}
         self.send_etags = True  # False: only Last-Modified, revalidated with If-Modified-Since
+        self.latency = 0.0  # seconds added before each answer (a slow link's round trip)
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Clients that hang up (killed processes, resets a test asked for) are normal here: stay quiet."""
