@@ -22,6 +22,7 @@ from .external_data import data_locations, hf_file_path
 from .hf_api import TreeFile
 from .hf_entries import Listing, data_file_refs, git_blob_sha1
 from .hf_repo import HfRepo
+from .manifest import FileRef
 
 MAX_NON_LFS_BYTES = 64 * 1024 * 1024
 
@@ -59,8 +60,9 @@ def _fetch(
     if target.exists() and not force:
         return target
     sha = f.sha256 or _verified_sha256(client, repo, listing, f)
-    return download.download_file(client, repo.source_at(listing.commit), f.path, target, cache_dir, sha, f.size,
-                                  progress, cancel, force)
+    return download.download_file(client=client, source=repo.source_at(listing.commit),
+                                  file=FileRef("external", f.path, sha, f.size), target=target, cache_dir=cache_dir,
+                                  progress=progress, cancel=cancel, force=force)
 
 
 def download_model(

@@ -22,7 +22,7 @@ from tests.conftest import subprocess_env
 from tests.support.hubserver import start_server
 from tests.support.zoodata import need_tarball
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).with_name("onnxhub-tui")
 MAIN = parse_repo_spec("onnx/models:main")
 
