@@ -60,11 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
     try:
         return _command(args)(args)
-    except UsageError as exc:
-        parser.print_usage(sys.stderr)
-        err(str(exc))
-        return 2
-    except RepoSpecError as exc:
+    except (UsageError, RepoSpecError) as exc:  # one line that names the problem; argparse's own errors show usage
         err(str(exc))
         return 2
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import HubError
 from ..core.text import human_size, printable
-from .context import ask, is_interactive, open_hub
+from .context import ask, fetch_manifest, is_interactive, open_hub
 from .output import JSON_VERSION, cell, column_width, err, json_out, note, table_width
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def _cache_report(hub: Hub, args: argparse.Namespace) -> tuple[cache.CacheReport
 
     named = bool(args.repo or args.demo)
     try:
-        entries = hub.manifest().entries
+        entries = fetch_manifest(hub).entries
     except HubError as exc:
         if named:
             raise
@@ -91,15 +91,18 @@ def cmd_cache_ls(args: argparse.Namespace) -> int:
     return 0
 
 
-def _select(report: cache.CacheReport, targets: list[str]) -> list[cache.CachedFile]:
+def _select(report: cache.CacheReport, targets: list[str], args: argparse.Namespace) -> list[cache.CachedFile]:
     from ..core import cache
 
     chosen: list[cache.CachedFile] = []
     for target in targets:
         found = cache.select(report, target)
         if not found:
+            # Without a named hub the files have no model names: a name can only match with one.
+            unnamed = "" if (args.repo or args.demo) else (
+                " Model names come from a hub's manifest: to name a model, add --repo SPEC (or --demo).")
             raise HubError(f"Nothing in the cache {report.root} matches {target!r}: give a path, a folder in the "
-                           "cache or a model name (see `onnxhub-tui cache ls`).")
+                           f"cache or a model name (see `onnxhub-tui cache ls`).{unnamed}")
         chosen.extend(f for f in found if f not in chosen)
     return chosen
 
@@ -109,7 +112,7 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
 
     with open_hub(args, quiet_offline=True) as hub:
         report, _folders = _cache_report(hub, args)
-    files = _select(report, args.targets) if args.targets else report.files
+    files = _select(report, args.targets, args) if args.targets else report.files
     bad = checked = 0
     for f in files:
         result = cache.verify(f)
@@ -158,7 +161,7 @@ def cmd_cache_rm(args: argparse.Namespace) -> int:
 
     with open_hub(args, quiet_offline=True) as hub:
         report, _folders = _cache_report(hub, args)
-    return _delete(cache.plan_delete(report, _select(report, args.targets)), args, "delete")
+    return _delete(cache.plan_delete(report, _select(report, args.targets, args)), args, "delete")
 
 
 def cmd_cache_prune(args: argparse.Namespace) -> int:

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ..core.errors import ManifestError, ModelNotFoundError, NetworkError, OfflineError
 from ..core.text import printable
 from .output import note
 
 if TYPE_CHECKING:  # the core (httpx, the cache) is imported by the commands that use it: usage errors stay fast
     from ..core.client import Hub
-    from ..core.manifest import Manifest
+    from ..core.manifest import Manifest, ModelInfo
+
+# What the TUI says when no manifest comes, in the CLI's words.
+WAY_OUT = ("try --offline (a manifest cached earlier), --repo SPEC (another repo, a mirror or a local folder) "
+           "or --demo (the built-in demo hub, no network).")
 
 
 class UsageError(Exception):
@@ -53,11 +59,48 @@ def open_hub(args: argparse.Namespace, quiet_offline: bool = False) -> Iterator[
         yield hub
 
 
+def fetch_manifest(hub: Hub) -> Manifest:
+    """``hub.manifest()``; when none comes, the error says which flags get one."""
+    try:
+        return hub.manifest()
+    except OfflineError as exc:  # it already says how to cache one
+        raise OfflineError(f"{exc} Or try --demo for the built-in demo hub.") from None
+    except (NetworkError, ManifestError) as exc:
+        if hub.source.is_local:
+            raise
+        raise type(exc)(f"{exc} {WAY_OUT[0].upper()}{WAY_OUT[1:]}") from None
+
+
 def load_manifest(hub: Hub, warn_skipped: bool = True) -> Manifest:
-    manifest = hub.manifest()
+    manifest = fetch_manifest(hub)
     if manifest.warning:
         note(f"warning: {manifest.warning}")
     if warn_skipped and manifest.skipped:
         note(f"warning: {len(manifest.skipped)} manifest entr{'y' if len(manifest.skipped) == 1 else 'ies'} "
              f"skipped as invalid, e.g. {manifest.skipped[0]}")
     return manifest
+
+
+def close_names(manifest: Manifest, name: str, limit: int = 3) -> list[str]:
+    """Model names a mistyped ``name`` may have meant: those containing it, then similar ones."""
+    names = {m.model.lower(): m.model for m in manifest.entries}
+    wanted = name.lower()
+    found = [names[n] for n in sorted(names) if wanted and wanted in n]
+    found += [names[n] for n in difflib.get_close_matches(wanted, list(names), n=limit, cutoff=0.6)
+              if names[n] not in found]
+    return found[:limit]
+
+
+def find_entry(manifest: Manifest, name: str, opset: int | None) -> ModelInfo:
+    """``manifest.find``; an unknown name suggests close ones and the command that lists them all."""
+    try:
+        return manifest.find(name, opset)
+    except ModelNotFoundError as exc:
+        if any(m.model.lower() == name.lower() for m in manifest.entries):
+            raise  # the name is right, the opset is not: the message lists the valid ones
+        close = close_names(manifest, name)
+        shown = [printable(c) for c in close]
+        either = ", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1 else "".join(shown)
+        guess = f"; did you mean {either}?" if close else "."
+        raise ModelNotFoundError(f"{exc}{guess} `onnxhub-tui list` shows every model "
+                                 f"(`onnxhub-tui list WORDS` searches them).") from None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import CancelledError, HubError, UntrustedRepoError
 from ..core.text import human_size, printable
-from .context import ask, is_interactive, load_manifest, open_hub
+from .context import ask, find_entry, is_interactive, load_manifest, open_hub
 from .output import err, note
 
 if TYPE_CHECKING:
@@ -44,6 +44,35 @@ def _needs_download(hub: Hub, entry: ModelInfo, with_data: bool) -> bool:
     return with_data and not cache.extracted_dir(path).is_dir()
 
 
+class _Transfer:
+    """What one job's progress callback saw: where the bytes started (a resume) and where they ended."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.first: int | None = None
+        self.last = 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.first is None:
+            self.first = done
+        self.last = done
+        if self.bar is not None:
+            self.bar(done, total)
+
+
+def _part_size(hub: Hub, entry: ModelInfo, with_data: bool) -> int:
+    """The bytes a resume would start from: the largest part file the core keeps for this file."""
+    from ..core import cache
+
+    sizes = []
+    for part in cache.part_files(hub.local_path(entry, with_data)):
+        try:
+            sizes.append(part.stat().st_size)
+        except OSError:
+            continue
+    return max(sizes, default=0)
+
+
 def _fetch(hub: Hub, entry: ModelInfo, args: argparse.Namespace, bars: Any, token: CancelToken,
            lock: threading.Lock) -> Path:
     """One download job (runs in a worker thread)."""
@@ -51,25 +80,40 @@ def _fetch(hub: Hub, entry: ModelInfo, args: argparse.Namespace, bars: Any, toke
 
     label = f"{entry.model} (opset {entry.opset})"
     fresh = args.force or _needs_download(hub, entry, args.with_data)
+    resume_at = _part_size(hub, entry, args.with_data) if fresh else 0
+    seen = _Transfer(bar_callback(bars, printable(label)))
     started = time.monotonic()
-    path = hub.download(entry, args.with_data, args.force, progress=bar_callback(bars, printable(label)), cancel=token)
+    path = hub.download(entry, args.with_data, args.force, progress=seen, cancel=token)
     if bars is None:  # one plain line per file when stderr is not a terminal
-        size = entry.model_with_data_bytes if args.with_data else entry.model_bytes
-        verb = f"downloaded {human_size(size)} in {time.monotonic() - started:.1f}s" if fresh else "already cached"
         with lock:
-            note(f"{label}: {verb}")
+            note(f"{label}: {_what_happened(entry, args.with_data, fresh, resume_at, seen, time.monotonic() - started)}")
     return path
 
 
-def _download_all(hub: Hub, entries: list[ModelInfo], args: argparse.Namespace) -> int:
-    """Up to ``--jobs`` downloads at once; paths printed in the order given; Ctrl-C cancels them all
-    (each keeps its ``.part`` file for a resume). Returns how many failed."""
+def _what_happened(entry: ModelInfo, with_data: bool, fresh: bool, resume_at: int, seen: _Transfer,
+                   seconds: float) -> str:
+    if not fresh:
+        return "already cached"
+    size = (entry.model_with_data_bytes if with_data else entry.model_bytes) or seen.last
+    if seen.first is None or seen.first < resume_at:  # no bytes came, or the server started over
+        resume_at = 0
+    if not resume_at:
+        return f"downloaded {human_size(size)} in {seconds:.1f}s"
+    return (f"resumed from {human_size(resume_at)} already here, downloaded {human_size(max(size - resume_at, 0))} "
+            f"more in {seconds:.1f}s")
+
+
+def _download_all(hub: Hub, order: list[ModelInfo], args: argparse.Namespace) -> int:
+    """Up to ``--jobs`` downloads at once; one path printed per name given (``order``, a model named twice
+    is fetched once and printed twice); Ctrl-C cancels them all (each keeps its ``.part`` file for a
+    resume). Returns how many downloads failed."""
     from ..core.download import CancelToken
     from .progress import progress_bars
 
+    entries = list(dict.fromkeys(order))
     tokens = [CancelToken() for _ in entries]
     lock = threading.Lock()
-    failed = 0
+    failures: dict[ModelInfo, HubError] = {}
     # While bars are drawn, rich swaps sys.stdout for a proxy that writes to *stderr* (and wraps long
     # lines): paths must go to the real stdout, and on a terminal only after the bars are done.
     out = sys.stdout
@@ -78,18 +122,19 @@ def _download_all(hub: Hub, entries: list[ModelInfo], args: argparse.Namespace) 
         with progress_bars() as bars:
             hold = bars is not None and out.isatty()
             executor = ThreadPoolExecutor(max_workers=min(args.jobs, len(entries)), thread_name_prefix="download")
-            futures = [executor.submit(_fetch, hub, e, args, bars, t, lock) for e, t in zip(entries, tokens)]
+            futures = {e: executor.submit(_fetch, hub, e, args, bars, t, lock) for e, t in zip(entries, tokens)}
             try:
-                for entry, future in zip(entries, futures):
+                for entry in order:
                     try:
-                        path = future.result()
+                        path = futures[entry].result()
                     except CancelledError:
                         raise KeyboardInterrupt from None
                     except HubError as exc:
-                        failed += 1
-                        if args.debug:
-                            traceback.print_exception(exc)
-                        err(f"{entry.model} (opset {entry.opset}): {exc}")
+                        if entry not in failures:  # said once, however often the name was given
+                            failures[entry] = exc
+                            if args.debug:
+                                traceback.print_exception(exc)
+                            err(f"{entry.model} (opset {entry.opset}): {exc}")
                         continue
                     if hold:
                         held.append(path)
@@ -104,23 +149,22 @@ def _download_all(hub: Hub, entries: list[ModelInfo], args: argparse.Namespace) 
     finally:
         for path in held:
             print(path, file=out, flush=True)
-    return failed
+    return len(failures)
 
 
 def cmd_download(args: argparse.Namespace) -> int:
     with open_hub(args) as hub:
         manifest = load_manifest(hub, warn_skipped=False)
-        entries: list[ModelInfo] = []
-        for name in dict.fromkeys(args.models):  # once each, in the order given
-            entry = manifest.find(name, args.opset)
+        order: list[ModelInfo] = []
+        for name in args.models:  # every name given, in its order: one output line each
+            entry = find_entry(manifest, name, args.opset)
             if args.with_data and not entry.has_test_data:
                 raise HubError(f"{entry.model} (opset {entry.opset}) has no model-with-data archive; drop --with-data.")
-            if entry not in entries:
-                entries.append(entry)
-        if args.force or any(_needs_download(hub, e, args.with_data) for e in entries):
+            order.append(entry)
+        if args.force or any(_needs_download(hub, e, args.with_data) for e in set(order)):
             _confirm_trust(hub, args)
-        failed = _download_all(hub, entries, args)
+        failed = _download_all(hub, order, args)
     if failed:
-        err(f"{failed} of {len(entries)} download(s) failed.")
+        err(f"{failed} of {len(set(order))} download(s) failed.")
         return 1
     return 0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import QueryError
 from ..core.text import human_size, printable
-from .context import UsageError, load_manifest, open_hub
+from .context import UsageError, find_entry, load_manifest, open_hub
 from .output import JSON_VERSION, cell, column_width, json_out, note, table_width
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ _KNOWN_METADATA = {"model_sha", "model_bytes", "tags", "io_ports", "extra_ports"
 def cmd_info(args: argparse.Namespace) -> int:
     with open_hub(args) as hub:
         manifest = load_manifest(hub, warn_skipped=False)
-        entry = manifest.find(args.model, args.opset)
+        entry = find_entry(manifest, args.model, args.opset)
         opsets = sorted(m.opset for m in manifest.entries if m.model.lower() == entry.model.lower())
         local = hub.local_path(entry) if hub.cache_state(entry) == "complete" else None
         if args.json:

@@ -1,0 +1,96 @@
+"""CLI output that a script can count on and errors that say what to do next (issue 10 items 26, 27)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import subprocess_env
+
+BIN = Path(sys.executable).with_name("onnxhub-tui")
+REPO = "acme/models:main"
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def env(server, cache_dir):
+    return subprocess_env(server, cache_dir, COLUMNS="80")
+
+
+@pytest.fixture
+def root(env) -> Path:
+    return Path(env["ONNX_HOME"]) / "hub"
+
+
+def test_download_prints_one_line_per_name_given_even_the_same_model_twice(env, server):
+    result = run(["download", "mnist", "TinyNet", "MNIST", "--repo", REPO, "--yes"], env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3 and lines[0] == lines[2] != lines[1]
+    assert Path(lines[0]).name.endswith("_mnist-12.onnx")
+    assert len(server.hits_for("mnist-12.onnx")) == 1  # named twice, fetched once
+    assert len(result.stderr.splitlines()) == 2  # one progress line per download
+
+
+def test_an_unknown_name_suggests_close_ones_and_the_list_command(env):
+    result = run(["info", "resne", "--repo", REPO], env)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "No models found with name resne" in result.stderr
+    assert "did you mean ResNet50" in result.stderr and "onnxhub-tui list" in result.stderr
+    far = run(["download", "zzzzqqq", "--repo", REPO, "--yes"], env)
+    assert far.returncode == 1 and "did you mean" not in far.stderr and "onnxhub-tui list" in far.stderr
+
+
+def test_a_network_failure_names_the_flags_that_get_a_manifest(cache_dir):
+    with socket.socket() as s:  # a port nobody listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = subprocess_env(None, cache_dir, ONNXHUB_GITHUB_RAW_URL=f"http://127.0.0.1:{port}/raw",
+                         ONNXHUB_GITHUB_LFS_URL=f"http://127.0.0.1:{port}/lfs")
+    result = run(["list", "--repo", REPO], env)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "manifest" in result.stderr
+    assert all(flag in result.stderr for flag in ("--offline", "--repo", "--demo")), result.stderr
+
+
+def test_cache_rm_by_name_without_a_repo_says_to_add_one(env):
+    assert run(["download", "SqueezeNet", "--repo", REPO, "--yes"], env).returncode == 0
+    result = run(["cache", "rm", "squeezenet", "--yes"], env)
+    assert result.returncode == 1
+    assert "--repo" in result.stderr and "--demo" in result.stderr
+    assert run(["cache", "rm", "squeezenet", "--yes", "--repo", REPO], env).returncode == 0
+
+
+def test_an_invalid_query_is_one_line_without_usage(env):
+    result = run(["list", "opset:abc", "--repo", REPO], env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "usage:" not in result.stderr, result.stderr
+    assert "opset" in result.stderr
+
+
+def test_a_resumed_download_says_so_and_counts_only_the_bytes_fetched(env, hub_tree, server, root):
+    entry = hub_tree.entry("ResNet50")
+    data = hub_tree.files[entry["model_path"]]
+    rel = Path(entry["model_path"])
+    target = root / rel.parent / f"{entry['metadata']['model_sha']}_{rel.name}"
+    target.parent.mkdir(parents=True)
+    half = len(data) // 2
+    target.with_name(target.name + ".part").write_bytes(data[:half])
+    result = run(["download", "ResNet50", "--repo", REPO, "--yes"], env)
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == data
+    assert server.range_starts(rel.name) == [half]
+    from onnxhub_tui.core.text import human_size
+    assert "resumed" in result.stderr
+    assert f"downloaded {human_size(len(data) - half)} more" in result.stderr, result.stderr
+    assert f"downloaded {human_size(len(data))} " not in result.stderr
