@@ -470,7 +470,7 @@ def test_retry_policy_reads_the_environment_and_retry_after_forms(monkeypatch):
     from onnxhub_tui.core.http import RetryPolicy
 
     monkeypatch.setenv("ONNXHUB_RETRIES", "0")
-    monkeypatch.setenv("ONNXHUB_BACKOFF", "not a number")
+    monkeypatch.setenv("ONNXHUB_BACKOFF", "")  # empty: the default
     monkeypatch.setenv("ONNXHUB_MAX_WAIT", "7")
     policy = RetryPolicy.from_env()
     assert (policy.attempts, policy.backoff, policy.max_wait) == (1, RetryPolicy.backoff, 7.0)

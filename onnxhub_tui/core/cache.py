@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 import platformdirs
 
+from . import settings as _settings
 from .errors import UnsafePathError
 from .hashing import sha256_file
 from .manifest import ModelInfo
@@ -34,10 +35,11 @@ TAR_SUFFIX = ".tar.gz"
 
 def default_cache_dir() -> Path:
     """onnx.hub's own choice, so existing caches are shared."""
-    if os.environ.get("ONNX_HOME"):
-        return Path(os.environ["ONNX_HOME"]) / "hub"
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "onnx" / "hub"
+    settings = _settings.load()
+    if settings.onnx_home is not None:
+        return settings.onnx_home / "hub"
+    if settings.xdg_cache_home is not None:
+        return settings.xdg_cache_home / "onnx" / "hub"
     return platformdirs.user_cache_path("onnx", appauthor=False) / "hub"
 
 

@@ -25,11 +25,13 @@ import filelock
 import httpx
 
 from . import cache, http
+from . import settings as _settings
 from .errors import (
     CancelledError,
     DiskSpaceError,
     DownloadError,
     HashMismatchError,
+    Hint,
     LfsPointerError,
     NetworkError,
     OfflineError,
@@ -98,7 +100,7 @@ class _State:
 
 def locks_enabled() -> bool:
     # Some network filesystems hang or lie on locks; correctness never depends on them.
-    return os.environ.get("ONNXHUB_LOCKS", "on").lower() not in {"off", "0", "no", "false"}
+    return _settings.load().locks
 
 
 @contextlib.contextmanager
@@ -180,8 +182,8 @@ def _check_space(directory: Path, needed: int | None) -> None:
     free = shutil.disk_usage(directory).free
     if free < needed:
         raise DiskSpaceError(
-            f"Not enough disk space in {directory}: {needed:,} bytes needed, {free:,} free. "
-            "Free some space (onnxhub-tui cache prune) or use another --cache-dir."
+            f"Not enough disk space in {directory}: {needed:,} bytes needed, {free:,} free.",
+            hints=(Hint.PRUNE, Hint.CACHE_DIR),
         )
 
 
@@ -456,7 +458,8 @@ def _fetch_verified(
                 _discard(state)
                 raise DiskSpaceError(
                     f"The disk filled up while writing in {state.path.parent}: the partial file was removed "
-                    "to give the space back. Free some space or use another --cache-dir."
+                    "to give the space back.",
+                    hints=(Hint.PRUNE, Hint.CACHE_DIR),
                 ) from None
             raise
         if retry is None:
@@ -490,7 +493,8 @@ def _cache_write_errors(target: Path) -> Iterator[None]:
     except OSError as exc:
         raise DownloadError(
             f"Cannot write {target.name} in {target.parent}: {exc.strerror or exc}. "
-            "Check that the cache folder is writable, or use another --cache-dir (or ONNX_HOME)."
+            "Check that the cache folder is writable.",
+            hints=(Hint.CACHE_DIR,),
         ) from None
 
 

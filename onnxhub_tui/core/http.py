@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import os
 import random
 import ssl
 import threading
@@ -17,22 +16,17 @@ from urllib.parse import urljoin
 import httpcore
 import httpx
 
-from .errors import NetworkError, OfflineError
+from . import settings as _settings
+from .errors import Hint, NetworkError, OfflineError
 
 USER_AGENT = "onnxhub-tui"
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_REDIRECTS = 10
 
 
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def offline_requested() -> bool:
-    return os.environ.get("ONNXHUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    """ONNXHUB_OFFLINE, read now (a bad value is a ``SettingsError``)."""
+    return _settings.load().offline
 
 
 @dataclass(frozen=True)
@@ -44,12 +38,12 @@ class RetryPolicy:
     max_wait: float = 30.0
 
     @classmethod
+    def from_settings(cls, settings: _settings.Settings) -> RetryPolicy:
+        return cls(attempts=settings.attempts, backoff=settings.backoff, max_wait=settings.max_wait)
+
+    @classmethod
     def from_env(cls) -> RetryPolicy:
-        return cls(
-            attempts=max(1, int(_env_float("ONNXHUB_RETRIES", cls.attempts))),
-            backoff=_env_float("ONNXHUB_BACKOFF", cls.backoff),
-            max_wait=_env_float("ONNXHUB_MAX_WAIT", cls.max_wait),
-        )
+        return cls.from_settings(_settings.load())
 
     def wait(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to sleep before retry number ``attempt`` (1-based)."""
@@ -78,7 +72,7 @@ class _OfflineTransport(httpx.BaseTransport):
     """Refuses every request before any socket is opened."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raise OfflineError(f"Offline mode is on (ONNXHUB_OFFLINE / --offline): not fetching {request.url}.")
+        raise OfflineError(f"Offline mode is on: not fetching {request.url}.", hints=(Hint.ONLINE,))
 
 
 # httpcore reads the socket 64 KiB at a time and h11 handles every read in Python: over a fast link that,
@@ -89,13 +83,14 @@ READ_NUM_BYTES = 1024 * 1024
 httpcore.HTTP11Connection.READ_NUM_BYTES = max(httpcore.HTTP11Connection.READ_NUM_BYTES, READ_NUM_BYTES)
 
 
-def make_client(offline: bool | None = None) -> httpx.Client:
+def make_client(offline: bool | None = None, settings: _settings.Settings | None = None) -> httpx.Client:
     """The shared client. Proxies come from the usual environment variables (httpx's trust_env)."""
+    settings = settings or _settings.load()
     if offline is None:
-        offline = offline_requested()
+        offline = settings.offline
     timeout = httpx.Timeout(
-        connect=_env_float("ONNXHUB_CONNECT_TIMEOUT", 10.0),
-        read=_env_float("ONNXHUB_READ_TIMEOUT", 30.0),
+        connect=settings.connect_timeout,
+        read=settings.read_timeout,
         write=30.0,
         pool=30.0,
     )
