@@ -19,9 +19,9 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from ..core.errors import HubError, RepoSpecError
+from ..core.errors import HubError
 from .context import UsageError
-from .output import JSON_VERSION, PROG, err
+from .output import JSON_VERSION, PROG, describe, err
 from .parser import build_parser, negated_terms_last
 
 __all__ = ["JSON_VERSION", "PROG", "UsageError", "build_parser", "main"]
@@ -59,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
     try:
+        from ..core import settings
+
+        settings.load()  # a bad environment variable is a usage error before any work starts
         return _command(args)(args)
-    except (UsageError, RepoSpecError) as exc:  # one line that names the problem; argparse's own errors show usage
+    except UsageError as exc:  # one line that names the problem (argparse's own errors show the usage)
         err(str(exc))
         return 2
     except KeyboardInterrupt:
@@ -72,11 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except HubError as exc:
+    except HubError as exc:  # SettingsError, RepoSpecError, QueryError are usage errors: exit 2
         if args.debug:
             traceback.print_exc()
-        err(str(exc))
-        return 1
+        err(describe(exc))
+        return 2 if exc.usage else 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, a traceback only with --debug
         if args.debug:
             traceback.print_exc()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import HubError
 from ..core.text import human_size, printable
-from .context import ask, fetch_manifest, is_interactive, open_hub
+from .context import ask, is_interactive, open_hub
 from .output import JSON_VERSION, cell, column_width, err, json_out, note, table_width
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def _cache_report(hub: Hub, args: argparse.Namespace) -> tuple[cache.CacheReport
 
     named = bool(args.repo or args.demo)
     try:
-        entries = fetch_manifest(hub).entries
+        entries = hub.manifest().entries
     except HubError as exc:
         if named:
             raise
@@ -151,7 +151,7 @@ def _delete(plan: cache.DeletePlan, args: argparse.Namespace, what: str) -> int:
             return 1
     result = cache.execute(plan)
     for f, reason in result.errors:
-        err(f"could not delete {f.rel}: {reason}")
+        err(f"could not delete {printable(f.rel)}: {reason}")
     note(f"Deleted {len(result.deleted)} item(s), freed {human_size(result.freed)}.")
     return 1 if result.errors else 0
 

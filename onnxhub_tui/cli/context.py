@@ -10,17 +10,13 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..core.errors import ManifestError, ModelNotFoundError, NetworkError, OfflineError
+from ..core.errors import ModelNotFoundError
 from ..core.text import printable
 from .output import note
 
 if TYPE_CHECKING:  # the core (httpx, the cache) is imported by the commands that use it: usage errors stay fast
     from ..core.client import Hub
     from ..core.manifest import Manifest, ModelInfo
-
-# What the TUI says when no manifest comes, in the CLI's words.
-WAY_OUT = ("try --offline (a manifest cached earlier), --repo SPEC (another repo, a mirror or a local folder) "
-           "or --demo (the built-in demo hub, no network).")
 
 
 class UsageError(Exception):
@@ -59,20 +55,8 @@ def open_hub(args: argparse.Namespace, quiet_offline: bool = False) -> Iterator[
         yield hub
 
 
-def fetch_manifest(hub: Hub) -> Manifest:
-    """``hub.manifest()``; when none comes, the error says which flags get one."""
-    try:
-        return hub.manifest()
-    except OfflineError as exc:  # it already says how to cache one
-        raise OfflineError(f"{exc} Or try --demo for the built-in demo hub.") from None
-    except (NetworkError, ManifestError) as exc:
-        if hub.source.is_local:
-            raise
-        raise type(exc)(f"{exc} {WAY_OUT[0].upper()}{WAY_OUT[1:]}") from None
-
-
 def load_manifest(hub: Hub, warn_skipped: bool = True) -> Manifest:
-    manifest = fetch_manifest(hub)
+    manifest = hub.manifest()
     if manifest.warning:
         note(f"warning: {manifest.warning}")
     if warn_skipped and manifest.skipped:
@@ -102,5 +86,5 @@ def find_entry(manifest: Manifest, name: str, opset: int | None) -> ModelInfo:
         shown = [printable(c) for c in close]
         either = ", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1 else "".join(shown)
         guess = f"; did you mean {either}?" if close else "."
-        raise ModelNotFoundError(f"{exc}{guess} `onnxhub-tui list` shows every model "
-                                 f"(`onnxhub-tui list WORDS` searches them).") from None
+        raise ModelNotFoundError(f"{exc.message}{guess} `onnxhub-tui list` shows every model "
+                                 f"(`onnxhub-tui list WORDS` searches them).", hints=exc.hints) from None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import CancelledError, HubError, UntrustedRepoError
 from ..core.text import human_size, printable
 from .context import ask, find_entry, is_interactive, load_manifest, open_hub
-from .output import err, note
+from .output import describe, err, note
 
 if TYPE_CHECKING:
     from ..core.client import Hub
@@ -78,7 +78,7 @@ def _fetch(hub: Hub, entry: ModelInfo, args: argparse.Namespace, bars: Any, toke
     """One download job (runs in a worker thread)."""
     from .progress import bar_callback
 
-    label = f"{entry.model} (opset {entry.opset})"
+    label = entry.label
     fresh = args.force or _needs_download(hub, entry, args.with_data)
     resume_at = _part_size(hub, entry, args.with_data) if fresh else 0
     seen = _Transfer(bar_callback(bars, printable(label)))
@@ -134,7 +134,7 @@ def _download_all(hub: Hub, order: list[ModelInfo], args: argparse.Namespace) ->
                             failures[entry] = exc
                             if args.debug:
                                 traceback.print_exception(exc)
-                            err(f"{entry.model} (opset {entry.opset}): {exc}")
+                            err(f"{entry.label}: {describe(exc)}")
                         continue
                     if hold:
                         held.append(path)
@@ -159,7 +159,7 @@ def cmd_download(args: argparse.Namespace) -> int:
         for name in args.models:  # every name given, in its order: one output line each
             entry = find_entry(manifest, name, args.opset)
             if args.with_data and not entry.has_test_data:
-                raise HubError(f"{entry.model} (opset {entry.opset}) has no model-with-data archive; drop --with-data.")
+                raise HubError(f"{entry.label} has no model-with-data archive; drop --with-data.")
             order.append(entry)
         if args.force or any(_needs_download(hub, e, args.with_data) for e in set(order)):
             _confirm_trust(hub, args)

@@ -7,9 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import QueryError
 from ..core.text import human_size, printable
-from .context import UsageError, find_entry, load_manifest, open_hub
+from .context import find_entry, load_manifest, open_hub
 from .output import JSON_VERSION, cell, column_width, json_out, note, table_width
 
 if TYPE_CHECKING:
@@ -44,10 +43,7 @@ def _source_json(hub: Hub, manifest: Manifest) -> dict[str, Any]:
 def cmd_list(args: argparse.Namespace) -> int:
     from ..core.query import parse_query
 
-    try:
-        query = parse_query(args.query)
-    except QueryError as exc:
-        raise UsageError(str(exc)) from None
+    query = parse_query(args.query)  # a QueryError is a usage error: one line, exit 2
     with open_hub(args) as hub:
         manifest = load_manifest(hub, warn_skipped=not args.json)
         found = sorted(query.filter(manifest.entries), key=lambda m: (m.model.lower(), m.opset))

@@ -13,11 +13,31 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ..core.errors import Hint, render
 from ..core.text import cell_width, fit_cells, printable
 
 PROG = "onnxhub-tui"
 JSON_VERSION = 1  # bump only on an incompatible change to any --json shape (documented in the README)
 MIN_WIDTH = 60
+
+# A core error's hints in the CLI's words (the API and the TUI word them their own way).
+CLI_TERMS: dict[Hint, str] = {
+    Hint.OFFLINE: "--offline",
+    Hint.ONLINE: "drop --offline and unset ONNXHUB_OFFLINE",
+    Hint.CACHE_DIR: "--cache-dir DIR",
+    Hint.REPO: "--repo SPEC",
+    Hint.DEMO: "--demo",
+    Hint.TOKEN: "GITHUB_TOKEN (or HF_TOKEN for hf: repos)",
+    Hint.TRUST: "--yes (or --trust)",
+    Hint.FORCE: "--force",
+    Hint.PRUNE: "`onnxhub-tui cache prune`",
+    Hint.DEMO_DIR: "ONNXHUB_DEMO_DIR=FOLDER",
+}
+
+
+def describe(exc: BaseException) -> str:
+    """An error's message with its hints as CLI flags."""
+    return render(exc, CLI_TERMS)
 
 
 def err(message: str) -> None:
