@@ -520,8 +520,8 @@ def download_file(
     with _cache_write_errors(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         with _file_lock(cache_dir, target, cancel):
-            if target.exists() and not force:
-                return target  # another job or process finished it while we waited
+            if not force and cache.file_state(target, size) == "complete":
+                return target  # another job or process finished it while we waited (a damaged copy is replaced)
             state = _adopt_part(target)
             wrong_digests: dict[str, int] = {}
             try:
