@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,30 +15,17 @@ if TYPE_CHECKING:
     from ..core import cache
     from ..core.client import Hub
 
-log = logging.getLogger("onnxhub_tui")
 
-
-def _cache_report(hub: Hub, args: argparse.Namespace) -> tuple[cache.CacheReport, set[str]]:
-    """Scan the cache, naming files from the manifest when one is at hand (never fetched unless a repo
-    was named). Returns the report and the folders of the named hub: only there is a file the manifest
-    does not name an orphan, since every hub a user visits shares this cache."""
+def _cache_report(hub: Hub, args: argparse.Namespace, *, prune: bool = False) -> cache.CacheReport:
+    """The cache scanned for the hub named by --repo/--demo (its manifest required), else with the
+    default hub's cached manifest for names when there is one. A bare ``prune`` takes abandoned
+    partials only (the README's promise: orphans only with --repo), so it scans without a manifest."""
     from ..core import cache
 
     named = bool(args.repo or args.demo)
-    try:
-        entries = hub.manifest().entries
-    except HubError as exc:
-        if named:
-            raise
-        log.debug("cache: no manifest for names (%s)", exc)
-        return hub.scan_cache(None), set()
-    folders = cache.manifest_folders(entries) if named else set()
-    report = hub.scan_cache(entries)
-    if any(f.state == "orphan" and not f.is_link and f.group not in folders for f in report.files):
-        plain = {f.rel: f for f in hub.scan_cache(None).files}  # another hub's file: no verdict
-        report.files = [plain.get(f.rel, f) if f.state == "orphan" and not f.is_link and f.group not in folders
-                        else f for f in report.files]
-    return report, folders
+    if prune and not named:
+        return cache.unscoped_report(hub.cache_dir)
+    return hub.cache_report(require_manifest=named)
 
 
 def _short_name(name: str) -> str:
@@ -65,12 +51,12 @@ def _file_json(f: cache.CachedFile) -> dict[str, Any]:
 def _model_cell(f: cache.CachedFile) -> str:
     if not f.entry:
         return ""
-    return f"{f.entry.model} ({f.entry.opset})" + (" data" if f.kind == "data" else "")
+    return f"{f.entry.model} ({f.entry.opset})" + (" data" if f.kind == "data" else "")  # short: 24 cells
 
 
 def cmd_cache_ls(args: argparse.Namespace) -> int:
     with open_hub(args, quiet_offline=True) as hub:
-        report, _folders = _cache_report(hub, args)
+        report = _cache_report(hub, args)
     if args.json:
         json_out({"schema": "onnxhub-tui/cache-ls", "version": JSON_VERSION, "root": str(report.root),
                   "bytes": report.size, "count": len(report.files), "warnings": report.warnings,
@@ -111,7 +97,7 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
     from ..core import cache
 
     with open_hub(args, quiet_offline=True) as hub:
-        report, _folders = _cache_report(hub, args)
+        report = _cache_report(hub, args)
     files = _select(report, args.targets, args) if args.targets else report.files
     bad = checked = 0
     for f in files:
@@ -160,7 +146,7 @@ def cmd_cache_rm(args: argparse.Namespace) -> int:
     from ..core import cache
 
     with open_hub(args, quiet_offline=True) as hub:
-        report, _folders = _cache_report(hub, args)
+        report = _cache_report(hub, args)
     return _delete(cache.plan_delete(report, _select(report, args.targets, args)), args, "delete")
 
 
@@ -168,8 +154,8 @@ def cmd_cache_prune(args: argparse.Namespace) -> int:
     from ..core import cache
 
     with open_hub(args, quiet_offline=True) as hub:
-        report, folders = _cache_report(hub, args)
-    return _delete(cache.plan_delete(report, cache.prunable(report, folders)), args, "prune")
+        report = _cache_report(hub, args, prune=True)
+    return _delete(cache.plan_delete(report, cache.prunable(report)), args, "prune")
 
 
 def cmd_cache_dir(args: argparse.Namespace) -> int:

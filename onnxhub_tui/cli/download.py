@@ -36,12 +36,7 @@ def _confirm_trust(hub: Hub, args: argparse.Namespace) -> None:
 
 
 def _needs_download(hub: Hub, entry: ModelInfo, with_data: bool) -> bool:
-    from ..core import cache
-
-    path = hub.local_path(entry, with_data)
-    if not path.exists():
-        return True
-    return with_data and not cache.extracted_dir(path).is_dir()
+    return not hub.local_copy(entry).ready(with_data)
 
 
 class _Transfer:
@@ -64,8 +59,12 @@ def _part_size(hub: Hub, entry: ModelInfo, with_data: bool) -> int:
     """The bytes a resume would start from: the largest part file the core keeps for this file."""
     from ..core import cache
 
+    copy = hub.local_copy(entry)
+    path = copy.data_archive if with_data else copy.path
+    if path is None or (copy.data_state if with_data else copy.state) != "partial":
+        return 0
     sizes = []
-    for part in cache.part_files(hub.local_path(entry, with_data)):
+    for part in cache.part_files(path):
         try:
             sizes.append(part.stat().st_size)
         except OSError:
@@ -83,7 +82,7 @@ def _fetch(hub: Hub, entry: ModelInfo, args: argparse.Namespace, bars: Any, toke
     resume_at = _part_size(hub, entry, args.with_data) if fresh else 0
     seen = _Transfer(bar_callback(bars, printable(label)))
     started = time.monotonic()
-    path = hub.download(entry, args.with_data, args.force, progress=seen, cancel=token)
+    path = hub.download(entry, with_data=args.with_data, force=args.force, progress=seen, cancel=token)
     if bars is None:  # one plain line per file when stderr is not a terminal
         with lock:
             note(f"{label}: {_what_happened(entry, args.with_data, fresh, resume_at, seen, time.monotonic() - started)}")
@@ -94,7 +93,7 @@ def _what_happened(entry: ModelInfo, with_data: bool, fresh: bool, resume_at: in
                    seconds: float) -> str:
     if not fresh:
         return "already cached"
-    size = (entry.model_with_data_bytes if with_data else entry.model_bytes) or seen.last
+    size = entry.file(with_data).size or seen.last
     if seen.first is None or seen.first < resume_at:  # no bytes came, or the server started over
         resume_at = 0
     if not resume_at:

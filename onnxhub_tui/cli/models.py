@@ -31,7 +31,7 @@ def model_json(hub: Hub, entry: ModelInfo) -> dict[str, Any]:
         "tags": list(entry.tag_list),
         "onnx_version": entry.onnx_version or None,
         "has_test_data": entry.has_test_data,
-        "cached": hub.cache_state(entry),
+        "cached": hub.local_copy(entry).state,
     }
 
 
@@ -72,7 +72,7 @@ def print_list(hub: Hub, found: list[ModelInfo]) -> None:
     tags_w = max(width - name_w - others - 1, 8) if width else None
     print(f"{cell('MODEL', name_w)}  OPSET  {cell('SIZE', size_w, right=True)}  DATA  CACHED   TAGS")
     for m, size in zip(found, sizes):
-        state = {"complete": "yes", "partial": "partial"}.get(hub.cache_state(m) or "", "")
+        state = {"complete": "yes", "partial": "partial", "damaged": "damaged"}.get(hub.local_copy(m).state or "", "")
         tags = cell(", ".join(m.tag_list), tags_w, pad=False)
         print(f"{cell(m.model, name_w)}  {m.opset:>5}  {cell(size, size_w, right=True)}  "
               f"{'yes' if m.has_test_data else '':<4}  {state:<7}  {tags}".rstrip())
@@ -104,7 +104,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         manifest = load_manifest(hub, warn_skipped=False)
         entry = find_entry(manifest, args.model, args.opset)
         opsets = sorted(m.opset for m in manifest.entries if m.model.lower() == entry.model.lower())
-        local = hub.local_path(entry) if hub.cache_state(entry) == "complete" else None
+        copy = hub.local_copy(entry)
+        local = copy.path if copy.state == "complete" else None
         if args.json:
             document = model_json(hub, entry)
             document.update(
@@ -141,7 +142,7 @@ def _print_info(hub: Hub, entry: ModelInfo, opsets: list[int], local: object) ->
         rows.append(("with data", "-"))
     for key in sorted(set(entry.metadata) - _KNOWN_METADATA):
         rows.append((key, json.dumps(entry.metadata[key], ensure_ascii=True)))
-    rows.append(("cached", str(local) if local else (hub.cache_state(entry) or "no")))
+    rows.append(("cached", str(local) if local else (hub.local_copy(entry).state or "no")))
     print(f"{printable(entry.model)}  (opset {entry.opset}, {printable(hub.source.spec)})")
     for key, value in rows:  # values are never cut: a path or a hash is only useful whole
         print(f"  {key:<13} {printable(value)}")

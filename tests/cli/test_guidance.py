@@ -109,3 +109,20 @@ def test_a_resumed_download_says_so_and_counts_only_the_bytes_fetched(env, hub_t
     assert "resumed" in result.stderr
     assert f"downloaded {human_size(len(data) - half)} more" in result.stderr, result.stderr
     assert f"downloaded {human_size(len(data))} " not in result.stderr
+
+
+def test_prune_for_one_hub_keeps_a_file_another_hubs_cached_manifest_names(env, hub_tree, root, tmp_path):
+    """Issue 10 item 1 through the CLI: hub B shares hub A's folders; A's MNIST-12 is not B's to delete."""
+    assert run(["download", "MNIST", "--repo", REPO, "--yes"], env).returncode == 0  # caches A's manifest
+    kept = next(root.rglob("*_mnist-12.onnx"))
+    hub_b = tmp_path / "hub-b"
+    hub_b.mkdir()
+    (hub_b / "ONNX_HUB_MANIFEST.json").write_text(json.dumps(
+        [e for e in hub_tree.manifest if not (e["model"] == "MNIST" and e["opset_version"] == 12)]))
+    stray = kept.with_name("3" * 64 + "_mnist-old.onnx")  # named by no manifest: B's orphan
+    stray.write_bytes(b"an old version")
+    dry = run(["cache", "prune", "--repo", str(hub_b), "--dry-run"], env)
+    assert dry.returncode == 0, dry.stderr
+    assert "mnist-old.onnx" in dry.stdout and "mnist-12.onnx" not in dry.stdout
+    assert run(["cache", "prune", "--repo", str(hub_b), "--yes"], env).returncode == 0
+    assert kept.exists() and not stray.exists()
