@@ -13,6 +13,7 @@ from .output import JSON_VERSION, cell, column_width, json_out, note, table_widt
 
 if TYPE_CHECKING:
     from ..core.client import Hub
+    from ..core.cache import LocalCopy
     from ..core.manifest import Manifest, ModelInfo, Port
 
 
@@ -116,16 +117,17 @@ def cmd_info(args: argparse.Namespace) -> int:
                 extra_ports={group: [_port_json(p) for p in ports] for group, ports in entry.extra_ports.items()},
                 opsets=opsets,
                 local_path=str(local) if local else None,
+                data_dir=str(copy.data_dir) if copy.data_dir else None,
                 metadata=entry.metadata,
             )
             json_out({"schema": "onnxhub-tui/info", "version": JSON_VERSION, **_source_json(hub, manifest),
                       "model": document})
             return 0
-        _print_info(hub, entry, opsets, local)
+        _print_info(hub, entry, opsets, copy)
     return 0
 
 
-def _print_info(hub: Hub, entry: ModelInfo, opsets: list[int], local: object) -> None:
+def _print_info(hub: Hub, entry: ModelInfo, opsets: list[int], copy: LocalCopy) -> None:
     rows: list[tuple[str, str]] = [
         ("path", entry.model_path),
         ("opsets", ", ".join(str(o) for o in opsets) + f"  (showing {entry.opset})"),
@@ -142,7 +144,9 @@ def _print_info(hub: Hub, entry: ModelInfo, opsets: list[int], local: object) ->
         rows.append(("with data", "-"))
     for key in sorted(set(entry.metadata) - _KNOWN_METADATA):
         rows.append((key, json.dumps(entry.metadata[key], ensure_ascii=True)))
-    rows.append(("cached", str(local) if local else (hub.local_copy(entry).state or "no")))
+    rows.append(("cached", str(copy.path) if copy.state == "complete" else (copy.state or "no")))
+    if copy.data_dir is not None:  # the model and its test_data_set_* folders, extracted
+        rows.append(("test data", str(copy.data_dir)))
     print(f"{printable(entry.model)}  (opset {entry.opset}, {printable(hub.source.spec)})")
     for key, value in rows:  # values are never cut: a path or a hash is only useful whole
         print(f"  {key:<13} {printable(value)}")

@@ -126,3 +126,14 @@ def test_prune_for_one_hub_keeps_a_file_another_hubs_cached_manifest_names(env, 
     assert "mnist-old.onnx" in dry.stdout and "mnist-12.onnx" not in dry.stdout
     assert run(["cache", "prune", "--repo", str(hub_b), "--yes"], env).returncode == 0
     assert kept.exists() and not stray.exists()
+
+
+def test_info_gives_the_extracted_test_data_folder(env):
+    result = run(["download", "MNIST", "--opset", "7", "--with-data", "--repo", REPO, "--yes"], env)
+    assert result.returncode == 0, result.stderr
+    text = run(["info", "MNIST", "--opset", "7", "--repo", REPO], env).stdout
+    row = next(line for line in text.splitlines() if line.strip().startswith("test data"))
+    folder = Path(row.split(None, 2)[2])
+    assert (folder / "test_data_set_0" / "input_0.pb").is_file()
+    doc = json.loads(run(["info", "MNIST", "--opset", "7", "--json", "--repo", REPO], env).stdout)
+    assert doc["model"]["data_dir"] == str(folder)
