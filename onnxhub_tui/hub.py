@@ -15,7 +15,7 @@ import onnx
 
 from .core import cache
 from .core.client import Hub
-from .core.errors import HubError, UntrustedRepoError
+from .core.errors import Hint, HubError, UntrustedRepoError
 from .core.manifest import ModelInfo
 from .core.modelio import load_model
 from .progress import bar_callback, progress_bars
@@ -120,10 +120,11 @@ def load(
     if path is None:
         return None
     proto, digest = load_model(path, digest=not fetched_now)
-    if digest is not None and info.model_sha is not None and digest != info.model_sha:
+    if digest is not None and info.model_sha is not None and not cache.same_sha(digest, info.model_sha):
         raise HubError(
             f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "
-            "The model in the hub may have been updated. Use force_reload to download the model from the model hub."
+            "The model in the hub may have been updated, or the cached copy damaged.",
+            hints=(Hint.FORCE,),
         )
     return proto
 

@@ -98,12 +98,11 @@ class Hub:
         ``local_copy(entry).data_dir``). A damaged copy (wrong size) is fetched again.
         ``with_data`` and ``force`` become keyword-only once the front ends pass them so."""
         target = self.local_path(entry, with_data)
-        ref = entry.file(with_data)
         copy = self.local_copy(entry)
         if force or (copy.data_state if with_data else copy.state) != "complete":
             download.download_file(
-                self.client, self.source, entry.model_with_data_path if with_data else entry.model_path, target,
-                self.cache_dir, ref.sha, ref.size, progress, cancel, force,
+                client=self.client, source=self.source, file=entry.file(with_data), target=target,
+                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force,
             )
         if not with_data:
             return target
