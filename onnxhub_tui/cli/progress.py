@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
@@ -45,11 +46,17 @@ def progress_bars() -> Iterator[Progress | None]:
 
 
 def bar_callback(bars: Progress | None, description: str) -> Callable[[int, int | None], None] | None:
+    """A progress callback drawing one bar; redraws at most 10 times a second (the core's ``Throttle``),
+    and always the end, so a finished bar shows its whole size."""
     if bars is None:
         return None
+    from ..core.throttle import Throttle
+
     task = bars.add_task(description, total=None)
+    throttle = Throttle(0.1)
 
     def update(done: int, total: int | None) -> None:
-        bars.update(task, completed=done, total=total)
+        if throttle.due(time.monotonic(), force=total is not None and done >= total):
+            bars.update(task, completed=done, total=total)
 
     return update
