@@ -14,7 +14,7 @@ from .output import JSON_VERSION, cell, column_width, json_out, note, table_widt
 if TYPE_CHECKING:
     from ..core.client import Hub
     from ..core.cache import LocalCopy
-    from ..core.manifest import Manifest, ModelInfo, Port
+    from ..core.manifest import FileRef, Manifest, ModelInfo, Port
 
 
 def _port_json(port: Port) -> dict[str, Any]:
@@ -22,18 +22,23 @@ def _port_json(port: Port) -> dict[str, Any]:
 
 
 def model_json(hub: Hub, entry: ModelInfo) -> dict[str, Any]:
-    """One model in ``list --json`` (``info --json`` adds more)."""
+    """One model in ``list --json`` (``info --json`` adds more). Hashes in lower case, as compared."""
+    ref = entry.file()
     return {
         "model": entry.model,
         "opset": entry.opset,
-        "path": entry.model_path,
-        "bytes": entry.model_bytes,
-        "sha256": entry.model_sha,
+        "path": ref.path,
+        "bytes": ref.size,
+        "sha256": ref.sha,
         "tags": list(entry.tag_list),
         "onnx_version": entry.onnx_version or None,
         "has_test_data": entry.has_test_data,
         "cached": hub.local_copy(entry).state,
     }
+
+
+def _file_json(ref: FileRef) -> dict[str, Any]:
+    return {"path": ref.path, "sha256": ref.sha, "bytes": ref.size}
 
 
 def _source_json(hub: Hub, manifest: Manifest) -> dict[str, Any]:
@@ -110,8 +115,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         if args.json:
             document = model_json(hub, entry)
             document.update(
-                with_data=({"path": entry.model_with_data_path, "sha256": entry.model_with_data_sha,
-                            "bytes": entry.model_with_data_bytes} if entry.has_test_data else None),
+                with_data=_file_json(entry.file(with_data=True)) if entry.has_test_data else None,
                 io_ports=({"inputs": [_port_json(p) for p in entry.inputs],
                            "outputs": [_port_json(p) for p in entry.outputs]} if entry.io_ports else None),
                 extra_ports={group: [_port_json(p) for p in ports] for group, ports in entry.extra_ports.items()},
@@ -128,18 +132,18 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def _print_info(hub: Hub, entry: ModelInfo, opsets: list[int], copy: LocalCopy) -> None:
+    model = entry.file()
     rows: list[tuple[str, str]] = [
-        ("path", entry.model_path),
+        ("path", model.path),
         ("opsets", ", ".join(str(o) for o in opsets) + f"  (showing {entry.opset})"),
         ("onnx_version", entry.onnx_version or "?"),
-        ("size", f"{human_size(entry.model_bytes)} ({entry.model_bytes:,} bytes)" if entry.model_bytes is not None else "?"),
-        ("sha256", entry.model_sha or "(none: downloads cannot be verified)"),
+        ("size", f"{human_size(model.size)} ({model.size:,} bytes)" if model.size is not None else "?"),
+        ("sha256", model.sha or "(none: downloads cannot be verified)"),
         ("tags", ", ".join(entry.tag_list) or "-"),
     ]
     if entry.has_test_data:
-        rows += [("with data", entry.model_with_data_path or ""),
-                 ("  size", human_size(entry.model_with_data_bytes)),
-                 ("  sha256", entry.model_with_data_sha or "(none)")]
+        data = entry.file(with_data=True)
+        rows += [("with data", data.path), ("  size", human_size(data.size)), ("  sha256", data.sha or "(none)")]
     else:
         rows.append(("with data", "-"))
     for key in sorted(set(entry.metadata) - _KNOWN_METADATA):

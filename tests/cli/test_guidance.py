@@ -137,3 +137,14 @@ def test_info_gives_the_extracted_test_data_folder(env):
     assert (folder / "test_data_set_0" / "input_0.pb").is_file()
     doc = json.loads(run(["info", "MNIST", "--opset", "7", "--json", "--repo", REPO], env).stdout)
     assert doc["model"]["data_dir"] == str(folder)
+
+
+def test_json_gives_hashes_in_lower_case_whatever_the_manifest_wrote(env, hub_tree):
+    manifest = hub_tree.manifest
+    mnist = next(e for e in manifest if e["model"] == "MNIST" and e["opset_version"] == 8)
+    mnist["metadata"]["model_sha"] = mnist["metadata"]["model_sha"].upper()
+    mnist["metadata"]["model_with_data_sha"] = mnist["metadata"]["model_with_data_sha"].upper()
+    hub_tree.write_manifest(manifest)
+    doc = json.loads(run(["info", "MNIST", "--opset", "8", "--json", "--repo", REPO], env).stdout)["model"]
+    assert doc["sha256"] == mnist["metadata"]["model_sha"].lower()
+    assert doc["with_data"]["sha256"] == mnist["metadata"]["model_with_data_sha"].lower()
