@@ -83,6 +83,8 @@ def _fetch(hub: Hub, entry: ModelInfo, args: argparse.Namespace, bars: Any, toke
     seen = _Transfer(bar_callback(bars, printable(label)))
     started = time.monotonic()
     path = hub.download(entry, with_data=args.with_data, force=args.force, progress=seen, cancel=token)
+    if args.with_data:  # the folder with the model and its test_data_set_*, as onnx.hub and `info` give it
+        path = hub.local_copy(entry).data_dir or path
     if bars is None:  # one plain line per file when stderr is not a terminal
         with lock:
             note(f"{label}: {_what_happened(entry, args.with_data, fresh, resume_at, seen, time.monotonic() - started)}")

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("download", parents=[hub_opts], help="download models into the cache; prints their paths")
     p.add_argument("models", nargs="+", metavar="MODEL")
     p.add_argument("--opset", type=int, default=None, metavar="N", help="this opset (default: the highest)")
-    p.add_argument("--with-data", action="store_true", help="the model-with-data archive, extracted; prints its folder")
+    p.add_argument("--with-data", action="store_true", help="the model-with-data archive, extracted; prints the folder with the model and its test_data_set_*")
     p.add_argument("--force", action="store_true", help="download again even when cached")
     p.add_argument("--jobs", type=_positive, default=argparse.SUPPRESS, metavar="N", help="parallel downloads (default 3)")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask before downloading from an untrusted repo")

@@ -85,7 +85,7 @@ def test_demo_list_and_download_with_networking_disabled(env, demo_folder, cache
         assert path.name.startswith(hashlib.sha256(path.read_bytes()).hexdigest() + "_")
     data = guarded(["--demo", "download", "Conv2d", "--with-data"], env)
     assert data.returncode == 0, data.stderr
-    assert (Path(data.stdout.strip()) / "Conv2d" / "test_data_set_0" / "input_0.pb").is_file()
+    assert (Path(data.stdout.strip()) / "test_data_set_0" / "input_0.pb").is_file()  # the folder with the test data
 
     log = net_log(env)
     assert any(line.startswith("connect 127.0.0.1") for line in log)  # the real HTTP path ran
