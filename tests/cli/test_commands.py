@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import signal
@@ -278,7 +279,7 @@ def test_cache_dir(env, root, tmp_path):
 
 
 def test_manifest_text_is_printed_literally_without_control_characters(env, hub_tree):
-    manifest = hub_tree.manifest
+    manifest = copy.deepcopy(hub_tree.manifest)  # its metadata dicts are shared with the session's tree
     manifest[0]["model"] = "Evil\x1b[2J\x1b]0;pwned\x07[bold]Name\r"
     manifest[0]["metadata"]["tags"] = ["\x1b[31mred", "bidi\u202eoverride"]
     hub_tree.write_manifest(manifest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import subprocess
@@ -140,7 +141,7 @@ def test_info_gives_the_extracted_test_data_folder(env):
 
 
 def test_json_gives_hashes_in_lower_case_whatever_the_manifest_wrote(env, hub_tree):
-    manifest = hub_tree.manifest
+    manifest = copy.deepcopy(hub_tree.manifest)  # hub_tree's entries share metadata with the session's tree
     mnist = next(e for e in manifest if e["model"] == "MNIST" and e["opset_version"] == 8)
     mnist["metadata"]["model_sha"] = mnist["metadata"]["model_sha"].upper()
     mnist["metadata"]["model_with_data_sha"] = mnist["metadata"]["model_with_data_sha"].upper()
