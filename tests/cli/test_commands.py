@@ -7,34 +7,16 @@ import hashlib
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import BIN, REPO, run
 from tests.conftest import subprocess_env
 from tests.support.hubserver import Fault
 
-BIN = Path(sys.executable).with_name("onnxhub-tui")
-REPO = "acme/models:main"
 LIST_KEYS = {"model", "opset", "path", "bytes", "sha256", "tags", "onnx_version", "has_test_data", "cached"}
-
-
-def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
-
-
-@pytest.fixture
-def env(server, cache_dir):
-    return subprocess_env(server, cache_dir, COLUMNS="80")
-
-
-@pytest.fixture
-def root(env) -> Path:
-    """The cache the subprocesses use by default (onnx.hub's rule: $ONNX_HOME/hub)."""
-    return Path(env["ONNX_HOME"]) / "hub"
 
 
 def sha(path: Path) -> str:

@@ -5,31 +5,13 @@ from __future__ import annotations
 import copy
 import json
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import REPO, run
 from tests.conftest import subprocess_env
 
-BIN = Path(sys.executable).with_name("onnxhub-tui")
-REPO = "acme/models:main"
-
-
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
-
-
-@pytest.fixture
-def env(server, cache_dir):
-    return subprocess_env(server, cache_dir, COLUMNS="80")
-
-
-@pytest.fixture
-def root(env) -> Path:
-    return Path(env["ONNX_HOME"]) / "hub"
 
 
 def test_download_prints_one_line_per_name_given_even_the_same_model_twice(env, server):
