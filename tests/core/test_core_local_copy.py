@@ -176,3 +176,4 @@ def test_an_unreadable_subfolder_is_a_warning(server, cache_dir):
         finally:
             hidden.chmod(0o755)
     assert any("locked" in w and "not listed" in w for w in report.warnings)  # was: skipped in silence
+
