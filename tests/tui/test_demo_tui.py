@@ -1,5 +1,5 @@
 """The README's first command in a real terminal: `onnxhub-tui --demo` shows the demo hub in the TUI and
-downloads from it, under the same network guard as tests/test_demo.py (loopback only, dead proxies)."""
+downloads from it, under the same network guard as tests/cli/test_demo.py (loopback only, dead proxies)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_demo import NETWORK_GUARD, demo_folder, env, net_log  # noqa: F401 - fixtures
+from tests.support.demo_guard import NETWORK_GUARD, demo_folder, env, net_log  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.tmux, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 

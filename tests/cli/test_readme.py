@@ -13,7 +13,7 @@ from pathlib import Path
 
 from onnxhub_tui import demo
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 # The CLI's sections; other sections' blocks (installing, running the tests) are not examples to replay.

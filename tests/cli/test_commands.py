@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import BIN, REPO, run
 from tests.conftest import subprocess_env
 from tests.support.hubserver import Fault
 
-BIN = Path(sys.executable).with_name("onnxhub-tui")
-REPO = "acme/models:main"
 LIST_KEYS = {"model", "opset", "path", "bytes", "sha256", "tags", "onnx_version", "has_test_data", "cached"}
-
-
-def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
-
-
-@pytest.fixture
-def env(server, cache_dir):
-    return subprocess_env(server, cache_dir, COLUMNS="80")
-
-
-@pytest.fixture
-def root(env) -> Path:
-    """The cache the subprocesses use by default (onnx.hub's rule: $ONNX_HOME/hub)."""
-    return Path(env["ONNX_HOME"]) / "hub"
 
 
 def sha(path: Path) -> str:
@@ -156,7 +139,8 @@ def test_download_with_data_prints_the_extracted_folder(env, hub_tree):
     result = run(["download", "MNIST", "--opset", "7", "--with-data", "--repo", REPO, "--trust"], env)
     assert result.returncode == 0, result.stderr
     folder = Path(result.stdout.strip())
-    assert folder.is_dir() and (folder / "mnist-7" / "test_data_set_0" / "input_0.pb").is_file()
+    # The folder holding the model and its test data, as onnx.hub's download_model_with_test_data gives it.
+    assert folder.name == "mnist-7" and (folder / "test_data_set_0" / "input_0.pb").is_file()
     no_data = run(["download", "Tiny-preproc", "--with-data", "--repo", REPO, "--yes"], env)
     assert no_data.returncode == 1 and "no model-with-data archive" in no_data.stderr
 
@@ -277,7 +261,7 @@ def test_cache_dir(env, root, tmp_path):
 
 
 def test_manifest_text_is_printed_literally_without_control_characters(env, hub_tree):
-    manifest = hub_tree.manifest
+    manifest = copy.deepcopy(hub_tree.manifest)  # its metadata dicts are shared with the session's tree
     manifest[0]["model"] = "Evil\x1b[2J\x1b]0;pwned\x07[bold]Name\r"
     manifest[0]["metadata"]["tags"] = ["\x1b[31mred", "bidi\u202eoverride"]
     hub_tree.write_manifest(manifest)

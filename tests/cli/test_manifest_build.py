@@ -182,7 +182,7 @@ def test_manifest_build_then_serve_then_download_round_trip(tmp_path, hub_tree, 
             assert Path(line).read_bytes() == (folder / entry["model_path"]).read_bytes()
         with_data = run(["download", "mnist-8", "--with-data", "--repo", running.url, "--yes"], env)
         assert with_data.returncode == 0, with_data.stderr
-        assert (Path(with_data.stdout.strip()) / "mnist-8" / "model.onnx").is_file()
+        assert (Path(with_data.stdout.strip()) / "model.onnx").is_file()  # the folder with the model and its test data
     finally:
         running.stop()
 
