@@ -5,8 +5,11 @@ and publishes what changed. It calls no screen method: screens learn of changes 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
+import signal
 import sys
+import threading
 from typing import Any
 
 from textual import on, work
@@ -55,10 +58,12 @@ class HubApp(App):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, hub: Hub, *, jobs: int = 3, trust: bool = False, mouse: bool = True) -> None:
+    def __init__(self, hub: Hub, *, jobs: int = 3, trust: bool = False, mouse: bool = True,
+                 handle_signals: bool = False) -> None:
         super().__init__()
         self.session = Session.start(hub, jobs=jobs, trust=trust)
         self.mouse = mouse
+        self.handle_signals = handle_signals  # run_tui: SIGTERM/SIGHUP quit as q does
         self.add_mode("models", lambda: ModelsScreen(self.session))
         self.add_mode("downloads", lambda: DownloadsScreen(self.session))
         self.add_mode("cache", lambda: CacheScreen(self.session))
@@ -91,10 +96,32 @@ class HubApp(App):
         keymap = parse_keymap(keys)
         if keymap:
             self.set_keymap(keymap)
+        if self.handle_signals:
+            self._install_signal_handlers()
         self._load_manifest()
 
-    @work(thread=True, exit_on_error=False, group="manifest")
+    # -- signals ----------------------------------------------------------------------------------------
+    def _install_signal_handlers(self) -> None:
+        """``kill``, ``timeout``, ``docker stop`` and a dropped SSH end the app as ``q`` does: Textual's
+        shutdown then leaves the alternate screen, turns mouse tracking off and shows the cursor (the
+        default action would kill the process with the terminal still in the app's modes)."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(signum, self._signalled, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal
+                pass
+
+    def _signalled(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)  # the shell's code for "ended by this signal"
+
     def _load_manifest(self) -> None:
+        """Fetch the manifest in a daemon thread, not a Textual worker: Textual (and asyncio's executor)
+        join their worker threads at exit, so a read held by a slow server would hold ``q`` for the whole
+        read timeout. A daemon thread is abandoned at exit; it only reads and posts a message."""
+        threading.Thread(target=self._manifest_thread, name="onnxhub-manifest", daemon=True).start()
+
+    def _manifest_thread(self) -> None:
         try:
             manifest = self.hub.manifest()
         except Exception as exc:  # noqa: BLE001 - never a traceback in the TUI
@@ -290,7 +317,7 @@ class _TextualKeys:
 
 def run_tui(hub: Hub, *, jobs: int = 3, trust: bool = False, mouse: bool = True) -> int:
     """Run the app until it quits; the exit code for the shell."""
-    app = HubApp(hub, jobs=jobs, trust=trust, mouse=mouse)
+    app = HubApp(hub, jobs=jobs, trust=trust, mouse=mouse, handle_signals=True)
     result = app.run()
     if app.return_code:
         return app.return_code

@@ -27,6 +27,7 @@ def here(tmp_path, monkeypatch):
 
 async def settle(pilot) -> None:  # noqa: ANN001
     """Let every worker but the downloads finish (a held download must stay held), drop the toasts."""
+    await until(pilot, lambda: pilot.app.session.manifest_state is not None, what="the manifest")  # a thread
     others = [w for w in pilot.app.workers if w.group != "downloads"]
     if others:  # an empty list would mean "every worker"
         await pilot.app.workers.wait_for_complete(others)
