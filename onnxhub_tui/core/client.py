@@ -9,7 +9,7 @@ from pathlib import Path
 from . import cache, download, extract
 from .errors import DownloadError, HubError
 from .http import is_offline, make_client
-from .manifest import Manifest, ModelInfo, load_manifest
+from .manifest import Manifest, ModelInfo, cached_manifest, load_manifest
 from .sources import Source, parse_repo_spec
 from .zoo import whole_zoo
 
@@ -51,6 +51,13 @@ class Hub:
                 if self.zoo:
                     self._manifest = whole_zoo(self._manifest)
             return self._manifest
+
+    def cached_manifest(self, max_bytes: int | None = None) -> Manifest | None:
+        """The copy an earlier run cached, read without the network and with what ``manifest()`` adds
+        (the whole zoo for onnx/models), or None (``manifest.cached_manifest``): a front end paints it
+        while ``manifest()`` revalidates, and the first paint shows the rows the loaded one will."""
+        early = cached_manifest(self.source, self.cache_dir, max_bytes)
+        return whole_zoo(early) if early is not None and self.zoo else early
 
     # -- cache
     def local_path(self, entry: ModelInfo, with_data: bool = False) -> Path:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..core import cache
 from ..core.client import Hub
-from ..core.manifest import Manifest, ModelInfo, cached_manifest
+from ..core.manifest import Manifest, ModelInfo
 from .jobs import JobQueue
 
 # Stale-while-revalidate up to this size: a cached copy this small reads and parses in a few ms, so the
@@ -42,7 +42,7 @@ class Session:
         session = cls(hub, JobQueue(max_running=jobs), trusted=trust or hub.source.trusted)
         if not hub.source.is_local:
             try:
-                early = cached_manifest(hub.source, hub.cache_dir, EARLY_MANIFEST_BYTES)
+                early = hub.cached_manifest(EARLY_MANIFEST_BYTES)
             except Exception:  # noqa: BLE001 - only a head start; the worker reports real errors
                 early = None
             if early is not None:

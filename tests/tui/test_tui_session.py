@@ -55,3 +55,34 @@ def test_publish_reaches_every_subscriber_until_it_leaves(tmp_path):
         session.unsubscribe(first)
         session.publish("two")
         assert seen == [("first", "one"), ("second", "one"), ("second", "two")]
+
+
+def test_the_early_paint_of_a_cached_onnx_models_manifest_is_the_whole_zoo(tmp_path, monkeypatch):
+    """The first paint shows what the loaded manifest will show: for onnx/models the Hub merges the zoo,
+    so the cached copy painted early is merged too (2,377 rows, not the manifest's 184)."""
+    import pytest
+
+    from tests.conftest import SHARED_MANIFEST
+    from tests.support.hubserver import start_server
+
+    if not SHARED_MANIFEST.is_file():
+        pytest.skip("the real onnx/models manifest is absent (../shared)")
+    target = tmp_path / "srv" / "onnx" / "models" / "main"
+    target.mkdir(parents=True)
+    (target / "ONNX_HUB_MANIFEST.json").write_bytes(SHARED_MANIFEST.read_bytes())
+    running = start_server(tmp_path / "srv")
+    monkeypatch.setenv("ONNXHUB_GITHUB_RAW_URL", running.url + "/raw")
+    monkeypatch.setenv("ONNXHUB_GITHUB_LFS_URL", running.url + "/lfs")
+    try:
+        with Hub("onnx/models:main", tmp_path / "cache") as hub:
+            assert len(hub.manifest().entries) == 2377  # fetched once: the copy is now cached
+    finally:
+        running.stop()
+    with Hub("onnx/models:main", tmp_path / "cache", offline=True) as hub:
+        session = Session.start(hub)
+        assert session.manifest_state is None  # still "loading": the worker revalidates
+        assert len(session.entries) == 2377
+        early = hub.cached_manifest()
+        assert early is not None and early.state == "cached" and len(early.entries) == 2377
+    with Hub("onnx/models:main", tmp_path / "cache", offline=True, zoo=False) as hub:
+        assert len(Session.start(hub).entries) == 184  # a Hub without the zoo paints the manifest alone
