@@ -417,9 +417,10 @@ async def test_fold_click_and_no_rescan_after_a_modal(server, tmp_path, tui):
         shown = [name for g, name, _s in rows_text(lst) if g == MNIST_DIR]
         assert shown == [None]  # folded: the group row (with its totals) alone
         assert "4 files" in "\n".join(screen_lines(lst))
+        cursor = lst.cursor
         await pilot.press("space")  # a folded group is selected whole
-        assert len(lst.selected) == 4
-        await pilot.press("up", "right")  # space moved on to the next row
+        assert len(lst.selected) == 4 and lst.cursor == cursor
+        await pilot.press("right")  # space left the cursor on the group
         assert len([1 for g, _n, _s in rows_text(lst) if g == MNIST_DIR]) == 5
         lst.set_selection(set())
         await pilot.pause()
@@ -460,3 +461,25 @@ async def test_verify_shows_progress_and_escape_stops_it(tmp_path, tui):
         assert not screen.query_one("#cache-progress").has_class("busy")
         states = {shown: state for _g, shown, state in rows_text(screen.cache_list) if shown}
         assert states["big.onnx"] == "complete"  # not judged: it was not hashed to the end
+
+
+async def test_p_with_nothing_prunable_keeps_a_hand_made_selection(server, tmp_path, tui):
+    filled = fill_cache(tmp_path / "cache")
+    filled.files["partial"].unlink()
+    filled.files["orphan"].unlink()
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        lst = screen.cache_list
+        assert not cache.prunable(screen.report)
+        move_to(lst, "mnist-8.onnx")
+        await pilot.press("space")
+        move_to(lst, "resnet50-9.onnx")
+        await pilot.press("space")
+        assert len(lst.selected) == 2
+        await pilot.press("p")
+        await pilot.pause()
+        assert len(lst.selected) == 2  # kept
+        said = [str(n.message) for n in app._notifications]  # noqa: SLF001 - what the user was told
+        assert any("Nothing to prune" in n and "selection of 2 stays" in n for n in said), said

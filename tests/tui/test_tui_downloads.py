@@ -61,6 +61,8 @@ async def test_download_completes_verified_and_marks_the_row_cached(server, hub_
         screen = downloads_screen(app)
         assert screen is not None and app.screen is screen
         assert "1 done" in static_text(screen.query_one("#downloads-status"))
+        await pilot.press("escape")  # back to the models screen
+        assert app.screen is models_screen(app)
 
 
 async def test_duplicates_are_notifications_not_jobs(server, cache_dir, tui):

@@ -76,7 +76,8 @@ class CacheScreen(SessionScreen):
     CSS_PATH = ["cache.tcss", "../widgets/cache_list.tcss"]
 
     BINDINGS = [
-        Binding("space", "toggle", "Select", id="cache.toggle"),
+        Binding("space", "toggle", "Select", tooltip="Select or unselect the highlighted file or group (the cursor stays)",
+                id="cache.toggle"),
         Binding("x,delete", "delete", "Delete", key_display="x/del", id="cache.delete"),
         Binding("v", "verify", "Verify", id="cache.verify"),
         Binding("r", "rescan", "Rescan", id="cache.rescan"),
@@ -248,8 +249,7 @@ class CacheScreen(SessionScreen):
 
     # -- selection ---------------------------------------------------------------------------------
     def action_toggle(self) -> None:
-        self.cache_list.toggle_current()
-        self.cache_list.action_cursor(1)  # like a file manager: space marks and moves on
+        self.cache_list.toggle_current()  # the cursor stays: space twice undoes, as the help says
 
     def action_select_all(self) -> None:
         everything = {f.rel for f in self.cache_list.all_files()}
@@ -259,9 +259,12 @@ class CacheScreen(SessionScreen):
         if self.report is None:
             return
         prunable = cache.prunable(self.report)
+        if not prunable:  # a hand-made selection is work: nothing to add is no reason to drop it
+            kept = len(self.cache_list.selected_files())
+            self.notify("Nothing to prune: no orphans and no abandoned partial downloads."
+                        + (f" Your selection of {kept} stays." if kept else ""), markup=False)
+            return
         self.cache_list.set_selection({f.rel for f in prunable})
-        if not prunable:
-            self.notify("Nothing to prune: no orphans and no abandoned partial downloads.", markup=False)
 
     def action_clear(self) -> None:
         if self.busy == "verify" and self._verify_worker is not None:

@@ -76,6 +76,7 @@ class DownloadsScreen(SessionScreen):
         Binding("r", "retry", "Retry", id="downloads.retry"),
         Binding("c", "clear", "Clear done", id="downloads.clear"),
         Binding("m", "show_model", "Show model", show=False, id="downloads.model"),  # enter too
+        Binding("escape", "back", "Back to models", show=False, id="downloads.back"),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -239,6 +240,9 @@ class DownloadsScreen(SessionScreen):
         job = self.highlighted_job()
         if job is not None:
             self.post_message(ModelRequested(job.entry))
+
+    def action_back(self) -> None:
+        self.app.switch_mode("models")
 
     @on(DataTable.RowSelected, "#jobs")
     def _row_selected(self) -> None:
