@@ -96,3 +96,8 @@ def static_text(widget: Static, width: int = 100) -> str:
 async def type_text(pilot: Pilot, text: str) -> None:
     for ch in text:
         await pilot.press({" ": "space"}.get(ch, ch))
+
+
+def screen_text(app: App) -> list[str]:
+    """The current screen as painted, one string per terminal line (what a user reads)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]  # noqa: SLF001 - no public one

@@ -483,3 +483,22 @@ async def test_p_with_nothing_prunable_keeps_a_hand_made_selection(server, tmp_p
         assert len(lst.selected) == 2  # kept
         said = [str(n.message) for n in app._notifications]  # noqa: SLF001 - what the user was told
         assert any("Nothing to prune" in n and "selection of 2 stays" in n for n in said), said
+
+
+async def test_the_footer_keeps_help_and_quit_at_80_columns(server, tmp_path, tui):
+    from onnxhub_tui.tui.app import HubApp
+    from tests.support.tui import screen_text
+
+    filled = fill_cache(tmp_path / "cache")
+    app = HubApp(filled.hub, trust=True)
+    async with tui(app, size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await settle(pilot, app.screen)
+        footer = screen_text(app)[-1]
+        assert "? Help" in footer and "q Quit" in footer, footer
+        assert "space Select" in footer and "Delete" in footer, footer
+        await pilot.resize_terminal(140, 30)
+        await pilot.pause(0.2)
+        await pilot.pause()
+        footer = screen_text(app)[-1]
+        assert "2 Downloads" in footer and "palette" in footer and "q Quit" in footer, footer

@@ -139,7 +139,7 @@ async def test_cancel_keeps_a_resumable_part_and_retry_resumes_it(server, hub_tr
         assert part.is_file() and 0 < part.stat().st_size < size
         assert not target.exists()
         assert app.session.cached_state(job.entry) == "partial"
-        assert "cancelled" in static_text(downloads_screen(app).query_one("#job-detail"))
+        assert "cancelled" in static_text(downloads_screen(app).query_one("#job-detail-text"))
         await pilot.press("r")
         await until(pilot, lambda: job.state == J.DONE, timeout=10, what="the resumed download")
         assert target.is_file() and not part.exists()
@@ -170,7 +170,7 @@ async def test_failures_show_their_error_in_the_row_and_a_notification(server, c
         await pilot.press("2")
         await pilot.pause()
         screen = downloads_screen(app)
-        assert "404" in static_text(screen.query_one("#job-detail"), 300)
+        assert "404" in static_text(screen.query_one("#job-detail-text"), 300)
         assert "2 failed" in static_text(screen.query_one("#downloads-status"))
         assert app.session.cached_state(corrupt.entry) is None  # nothing corrupt was published
 

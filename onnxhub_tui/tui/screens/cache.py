@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from ...core import cache
@@ -28,6 +28,7 @@ from ..fmt import show_path
 from ..messages import CacheChanged, ManifestChanged, WorkerFailed, failure_text
 from ..session import Session
 from ..widgets.cache_list import CacheList, state_label, verify_note
+from ..widgets.fit_footer import FitFooter
 from .base import SessionScreen
 from .modals import ConfirmScreen
 
@@ -103,7 +104,7 @@ class CacheScreen(SessionScreen):
         with Horizontal(id="cache-status-bar"):
             yield Static("", id="cache-status", markup=False)
             yield ProgressBar(id="cache-progress", show_eta=False)
-        yield Footer()
+        yield FitFooter(current="app.cache")
 
     @property
     def cache_list(self) -> CacheList:

@@ -8,7 +8,8 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from ...core.text import fit_cells
@@ -16,17 +17,33 @@ from .. import jobs as J
 from ..fmt import clean, human_duration, human_rate, human_size, show_path
 from ..messages import JobsChanged, ModelRequested, QueueEdited
 from ..session import Session
+from ..widgets.fit_footer import FitFooter
 from ..widgets.jobs_table import JobsTable
 from .base import SessionScreen
 
-BAR = 9
 STATE_STYLE = {J.QUEUED: "dim", J.DOWNLOADING: "cyan", J.VERIFYING: "cyan", J.DONE: "green",
                J.FAILED: "bold red", J.CANCELLED: "yellow"}
-# key, label, width (each includes one trailing space: the table has no cell padding), right-aligned.
-# The fixed columns (74 cells) fit 78 (80 minus the scrollbar); the error column gets what is left.
+# key, label, width at 80 columns (each includes one trailing space: the table has no cell padding),
+# right-aligned. The fixed columns (75 cells) fit 78 (80 minus the scrollbar); wider, the model name and
+# the bar grow and the error column takes the rest (at 80 it has too little room: the panel shows it).
+# The speed column holds "999.9 MB/s" whole at any width.
 COLUMNS = (("model", "model / opset", 17, False), ("bytes", "bytes", 15, True), ("bar", "progress", 14, False),
-           ("speed", "speed", 10, True), ("eta", "ETA", 6, True), ("state", "state", 12, False),
+           ("speed", "speed", 11, True), ("eta", "ETA", 6, True), ("state", "state", 12, False),
            ("error", "error", None, False))
+PERCENT = 5  # " 42% " after the bar
+MIN_ERROR = 10  # narrower than this, the error column is left out
+
+
+def column_widths(width: int) -> dict[str, int]:
+    """Column widths for a table ``width`` cells wide (scrollbar excluded); no "error" when it has no room."""
+    widths = {key: w for key, _label, w, _right in COLUMNS if w is not None}
+    spare = max(0, width - sum(widths.values()))
+    widths["model"] += min(spare // 4, 23)  # names up to 40 cells
+    widths["bar"] += min(spare // 3, 41)  # a bar up to 50 cells
+    rest = width - sum(widths.values())
+    if rest >= MIN_ERROR:
+        widths["error"] = rest
+    return widths
 
 
 def fit(text: str, width: int | None, right: bool = False, style: str = "") -> Text:
@@ -36,9 +53,9 @@ def fit(text: str, width: int | None, right: bool = False, style: str = "") -> T
     return Text(fit_cells(text, width - 1, right=right) + " ", style=style)
 
 
-def progress_bar(fraction: float | None, width: int = BAR) -> Text:
+def progress_bar(fraction: float | None, width: int = 9) -> Text:
     if fraction is None:
-        return Text("·" * width + "     ", style="dim")
+        return Text("·" * width + " " * PERCENT, style="dim")
     filled = int(fraction * width + 1e-9)
     text = Text("█" * filled, style="cyan")
     text.append("░" * (width - filled), style="dim")
@@ -46,16 +63,19 @@ def progress_bar(fraction: float | None, width: int = BAR) -> Text:
     return text
 
 
-def job_cells(job: J.Job, now: float | None = None) -> dict[str, Text]:
-    return {
-        "model": fit(clean(job.label), 17),
-        "bytes": fit(_bytes_text(None if job.state == J.QUEUED else job.done, job.total), 15, right=True),
-        "bar": progress_bar(job.fraction),
-        "speed": fit(human_rate(job.speed(now)), 10, right=True),
-        "eta": fit(human_duration(job.eta(now)), 6, right=True),
-        "state": fit(job.state, 12, style=STATE_STYLE.get(job.state, "")),
-        "error": fit(clean(job.error or "")[:200], None, style="red"),
+def job_cells(job: J.Job, now: float | None = None, widths: dict[str, int] | None = None) -> dict[str, Text]:
+    w = widths or column_widths(78)
+    cells = {
+        "model": fit(clean(job.label), w["model"]),
+        "bytes": fit(_bytes_text(None if job.state == J.QUEUED else job.done, job.total), w["bytes"], right=True),
+        "bar": progress_bar(job.fraction, w["bar"] - PERCENT),
+        "speed": fit(human_rate(job.speed(now)), w["speed"], right=True),
+        "eta": fit(human_duration(job.eta(now)), w["eta"], right=True),
+        "state": fit(job.state, w["state"], style=STATE_STYLE.get(job.state, "")),
     }
+    if "error" in w:
+        cells["error"] = fit(clean(job.error or ""), w["error"], style="red")
+    return cells
 
 
 def _bytes_text(done: int | None, total: int | None) -> str:
@@ -83,21 +103,44 @@ class DownloadsScreen(SessionScreen):
         super().__init__(session, id="downloads-screen")
         self._stale: set[int] = set()  # jobs that changed while another screen was showing
         self._shown: set[int] = set()  # job ids with a row
+        self._widths: dict[str, int] = column_widths(78)
 
     def compose(self) -> ComposeResult:
         yield Static(id="downloads-status", markup=False)
         table = JobsTable(id="jobs", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield table
-        yield Static(id="job-detail", markup=False)
-        yield Footer(compact=True)
+        # The whole of a failed job's cause, however long: the panel takes the room the rows leave and
+        # scrolls (tab focuses it) when even that is not enough.
+        with VerticalScroll(id="job-detail"):
+            yield Static(id="job-detail-text", markup=False)
+        yield FitFooter(current="app.downloads")
 
     def on_mount(self) -> None:
-        table = self.query_one("#jobs", DataTable)
-        for key, label, width, right in COLUMNS:
-            table.add_column(fit(label, width, right), key=key, width=width)
-        self._sync_rows()
+        self._set_columns(column_widths(self._table_width()))
         self.update_status()
         self.set_interval(1.0, self.tick)  # speed and ETA move even when no bytes arrive
+
+    def _table_width(self) -> int:
+        return max(20, self.size.width - 2)  # the vertical scrollbar's room, shown or not
+
+    def on_resize(self) -> None:
+        widths = column_widths(self._table_width())
+        if widths != self._widths:
+            self._set_columns(widths)
+
+    def _set_columns(self, widths: dict[str, int]) -> None:
+        """(Re)build the columns for ``widths``, then the rows (a queue is tens of rows: cheap)."""
+        table = self.query_one("#jobs", DataTable)
+        cursor = table.cursor_row
+        self._widths = widths
+        table.clear(columns=True)
+        self._shown.clear()
+        for key, label, _width, right in COLUMNS:
+            if key in widths:
+                table.add_column(fit(label, widths[key], right), key=key, width=widths[key])
+        self._sync_rows()
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
 
     def on_screen_resume(self) -> None:
         self.query_one("#jobs", DataTable).focus()
@@ -139,8 +182,8 @@ class DownloadsScreen(SessionScreen):
 
     def add_job(self, job: J.Job) -> None:
         table = self.query_one("#jobs", DataTable)
-        cells = job_cells(job)
-        table.add_row(*(cells[key] for key, *_ in COLUMNS), key=str(job.id))
+        cells = job_cells(job, widths=self._widths)
+        table.add_row(*(cells[key] for key, *_ in COLUMNS if key in cells), key=str(job.id))
         self._shown.add(job.id)
         self.update_status()
 
@@ -153,8 +196,8 @@ class DownloadsScreen(SessionScreen):
         table = self.query_one("#jobs", DataTable)
         now = time.monotonic()
         try:
-            for key, value in job_cells(job, now).items():
-                table.update_cell(str(job.id), key, value, update_width=key == "error")
+            for key, value in job_cells(job, now, self._widths).items():
+                table.update_cell(str(job.id), key, value)
         except RowDoesNotExist:
             self.add_job(job)
             return
@@ -183,7 +226,7 @@ class DownloadsScreen(SessionScreen):
         self.show_job_detail(self.highlighted_job())
 
     def show_job_detail(self, job: J.Job | None) -> None:
-        detail = self.query_one("#job-detail", Static)
+        detail = self.query_one("#job-detail-text", Static)
         if job is None:
             detail.update(Text("No downloads yet. On the models screen (1), d queues the highlighted model, "
                                "D the model with its test data.", style="dim"))
