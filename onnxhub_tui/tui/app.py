@@ -23,7 +23,8 @@ from ..core.manifest import ModelInfo
 from . import jobs as J
 from .commands import HubCommands
 from .fmt import clean, one_line, show_path
-from .messages import (CacheChanged, CacheScanned, CacheStatesChanged, DownloadRequested, JobFinished, JobProgress,
+from . import cachewatch
+from .messages import (CacheChanged, CacheFilesChanged, CacheScanned, CacheStatesChanged, DownloadRequested, JobFinished, JobProgress,
                        JobsChanged, ManifestChanged, ManifestFailed, ManifestLoaded, ModelRequested, QueueEdited,
                        ShowModel, WorkerFailed, failure_text)
 from .screens.cache import CacheScreen
@@ -64,6 +65,8 @@ class HubApp(App):
         self.session = Session.start(hub, jobs=jobs, trust=trust)
         self.mouse = mouse
         self.handle_signals = handle_signals  # run_tui: SIGTERM/SIGHUP quit as q does
+        self.watch_seconds = cachewatch.WATCH_SECONDS
+        self._watched: tuple[object, list, cachewatch.Signature] | None = None  # (manifest, folders, mtimes)
         self.add_mode("models", lambda: ModelsScreen(self.session))
         self.add_mode("downloads", lambda: DownloadsScreen(self.session))
         self.add_mode("cache", lambda: CacheScreen(self.session))
@@ -99,6 +102,7 @@ class HubApp(App):
         if self.handle_signals:
             self._install_signal_handlers()
         self._load_manifest()
+        self.set_interval(self.watch_seconds, self._watch_tick)
 
     # -- signals ----------------------------------------------------------------------------------------
     def _install_signal_handlers(self) -> None:
@@ -131,7 +135,15 @@ class HubApp(App):
         # GC, each full collection walks them all (2.4 s at 50,000 entries, mid-keystroke). Freezing
         # moves them out of its reach.
         gc.freeze()
-        self.post_message(ManifestLoaded(manifest, self._scan_states(manifest.entries)))
+        entries = manifest.entries
+        if len(entries) <= cachewatch.MAX_ENTRIES:
+            folders = cachewatch.entry_folders(self.hub.cache_dir, entries)
+            self._watched = (manifest, folders, cachewatch.signature(folders))  # before the scan: none missed
+        states = self._scan_states(entries)
+        if len(entries) > cachewatch.MAX_ENTRIES:  # a huge hub: watch what is cached (a ✓ that must go)
+            folders = cachewatch.entry_folders(self.hub.cache_dir, [e for e in entries if e.model_path in states])
+            self._watched = (manifest, folders, cachewatch.signature(folders))
+        self.post_message(ManifestLoaded(manifest, states))
 
     def _scan_states(self, entries: list[ModelInfo]) -> dict[str, str]:
         # a scan without the manifest: its cost follows the cache's size, not the manifest's (see cached_states)
@@ -168,10 +180,27 @@ class HubApp(App):
     @on(CacheChanged)
     def _cache_changed(self) -> None:
         self._rescan_cache()
+        self.session.publish(CacheFilesChanged())  # the cache screen compares its own folders
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
     def _rescan_cache(self) -> None:
         self.post_message(CacheScanned(self._scan_states(self.session.entries)))
+
+    # Another process (``onnxhub-tui cache rm`` in another shell, a second TUI) changes the cache too: the
+    # entries' folders are compared every few seconds, and a change rescans the cached column (✓).
+    def _watch_tick(self) -> None:
+        if self.session.manifest is not None:
+            self._watch_entries(self.session.manifest)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watch")
+    def _watch_entries(self, manifest: object) -> None:
+        watched = self._watched
+        if watched is None or watched[0] is not manifest:  # the manifest thread sets it: not yet
+            return
+        signature = cachewatch.signature(watched[1])
+        if signature != watched[2]:
+            self._watched = (manifest, watched[1], signature)
+            self.post_message(CacheChanged())
 
     @on(CacheScanned)
     def _cache_scanned(self, message: CacheScanned) -> None:
@@ -256,6 +285,7 @@ class HubApp(App):
         self.session.publish(JobsChanged(job.id))
         self.session.set_state(job.entry, self.hub.local_copy(job.entry).state)
         self.session.publish(CacheStatesChanged())
+        self.session.publish(CacheFilesChanged())  # a file landed (or a .part stayed): the cache screen
         if job.state == J.DONE:
             self.notify(f"Downloaded {clean(job.label)}", timeout=3)
         elif job.state == J.FAILED:

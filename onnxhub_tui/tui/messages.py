@@ -127,6 +127,12 @@ class JobsChanged(Message, bubble=False):
 
 
 @dataclass
+class CacheFilesChanged(Message, bubble=False):
+    """Files in the cache may have changed (a download ended, another process changed a folder): a
+    screen showing the cache compares its folders and scans again when they changed."""
+
+
+@dataclass
 class ShowModel(Message, bubble=False):
     """Highlight ``entry`` on the models screen."""
 

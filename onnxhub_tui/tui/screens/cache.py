@@ -7,7 +7,8 @@ only shows the report and turns keys into those calls.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
@@ -24,8 +25,9 @@ from ...core.errors import CancelledError
 from ...core.manifest import ModelInfo
 from ...core.text import human_size, printable
 from ...core.throttle import Throttle
+from .. import cachewatch
 from ..fmt import show_path
-from ..messages import CacheChanged, ManifestChanged, WorkerFailed, failure_text
+from ..messages import CacheChanged, CacheFilesChanged, ManifestChanged, WorkerFailed, failure_text
 from ..session import Session
 from ..widgets.cache_list import CacheList, state_label, verify_note
 from ..widgets.fit_footer import FitFooter
@@ -40,6 +42,15 @@ class Scanned(Message):
     report: CacheReport
     generation: int
     seconds: float
+    folders: list[Path] = field(default_factory=list)  # what the watch stats (cachewatch)
+    signature: cachewatch.Signature = field(default_factory=dict)
+
+
+@dataclass
+class FoldersChanged(Message):
+    """The watch saw a folder of the cache change (another process, or a download of this one)."""
+
+    generation: int
 
 
 @dataclass
@@ -95,6 +106,9 @@ class CacheScreen(SessionScreen):
         self._generation = 0
         self._verify_worker = None
         self._stale = False
+        self._folders: list[Path] = []  # the watch: these folders' mtimes as of the last scan
+        self._signature: cachewatch.Signature = {}
+        self.watch_seconds = cachewatch.WATCH_SECONDS
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -113,6 +127,35 @@ class CacheScreen(SessionScreen):
     def on_mount(self) -> None:
         self.cache_list.focus()
         self._update_header()
+        self.action_rescan()
+        self.set_interval(self.watch_seconds, self._watch_tick)
+
+    # -- staying live --------------------------------------------------------------------------------
+    def _watch_tick(self) -> None:
+        if self.is_current:
+            self._check_folders()
+
+    def on_cache_files_changed(self, message: CacheFilesChanged) -> None:
+        """A download ended (or the app saw a change): compare now rather than at the next tick."""
+        if self.is_current:
+            self._check_folders()
+        else:
+            self._stale = True
+
+    def _check_folders(self) -> None:
+        if self.report is None or self.busy:
+            return  # a scan is coming, or a delete will rescan
+        self._compare(self._generation, list(self._folders), dict(self._signature))
+
+    @work(thread=True, exclusive=True, group="cache-watch", exit_on_error=False)
+    def _compare(self, generation: int, folders: list[Path], known: cachewatch.Signature) -> None:
+        if cachewatch.signature(folders) != known:
+            self.post_message(FoldersChanged(generation))
+
+    def on_folders_changed(self, message: FoldersChanged) -> None:
+        if message.generation != self._generation or self.busy:
+            return  # a scan started since: it sees the change
+        self.app.post_message(CacheChanged())  # the models table's cached column too
         self.action_rescan()
 
     def on_screen_suspend(self) -> None:
@@ -155,14 +198,17 @@ class CacheScreen(SessionScreen):
         except Exception as exc:  # noqa: BLE001 - shown, never raised into the UI
             self.post_message(WorkerFailed("Scanning the cache", failure_text(exc)))
             return
+        folders = cachewatch.report_folders(report)
+        signature = cachewatch.signature(folders)  # a change after this shows at the next comparison
         if not get_current_worker().is_cancelled:
-            self.post_message(Scanned(report, generation, time.perf_counter() - started))
+            self.post_message(Scanned(report, generation, time.perf_counter() - started, folders, signature))
 
     def on_scanned(self, message: Scanned) -> None:
         if message.generation != self._generation:
             return  # a newer scan is on its way
         self.report = message.report
         self.last_scan_seconds = message.seconds
+        self._folders, self._signature = message.folders, message.signature
         root = printable(show_path(message.report.root))
         self.cache_list.empty_text = f"The cache is empty ({root})." if message.report.root.is_dir() else (
             f"No cache yet: {root} does not exist.")
