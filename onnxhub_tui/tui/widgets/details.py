@@ -112,10 +112,14 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
         fields.add_row("with data", Text("no test-data archive", style="dim"))
     if cache is not None:
         fields.add_row("cache", _cache_line(cache.state))
-        if cache.path is not None:  # absolute and whole, wrapped after a "/"; y copies it
-            fields.add_row("local", PathText(show_path(cache.path), suffix="  (y copies)"))
-        if cache.data_path is not None and cache.data_state:
-            fields.add_row("data", PathText(show_path(cache.data_path), suffix=f" ({cache.data_state})"))
+        # absolute and whole, wrapped after a "/"; y copies the one the screen's copy key takes
+        has_data = cache.data_path is not None and bool(cache.data_state)
+        if cache.path is not None and (cache.state == "complete" or not has_data):
+            note = "  (y copies)" if cache.state == "complete" else "  (when downloaded)"
+            fields.add_row("local", PathText(show_path(cache.path), suffix=note))
+        if has_data and cache.data_path is not None:
+            note = "; y copies" if cache.state != "complete" else ""
+            fields.add_row("data", PathText(show_path(cache.data_path), suffix=f" ({cache.data_state}{note})"))
     hf_files = _hf_files(entry)
     if hf_files:
         fields.add_row("files", Text("\n".join(hf_files)))

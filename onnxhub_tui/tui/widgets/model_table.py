@@ -250,7 +250,7 @@ class ModelTable(CursorList):
         self._universe_ids = {id(e) for e in universe}
         # len() not cell_len(): 50,000 names in ~5 ms; a wide-character name is truncated with "…"
         self._name_width = max(12, max((len(e.model) for e in universe), default=12))
-        self._tags_width = max((sum(len(t) + 2 for t in e.tag_list) - 2 for e in universe), default=0)
+        self._tags_width = max((len(_tags_cell(e)) for e in universe), default=0)
         tiered = any(tier_of(e) is not None for e in universe)
         self._columns = tuple(c for c in COLUMNS if tiered or c.key != "tier")
 
@@ -303,7 +303,7 @@ class ModelTable(CursorList):
             "tier": TIER_CELLS.get(tier_of(entry) or "", ""),
             "opset": str(entry.opset),
             "size": human_size(entry.model_bytes) if entry.model_bytes is not None else "",
-            "tags": clean(", ".join(entry.tag_list)),
+            "tags": clean(_tags_cell(entry)),
             "cached": mark,
         }
 
@@ -367,6 +367,12 @@ class ModelTable(CursorList):
             mark = paint.marks.get(state, base) if state else base
         styles = {"model": style, "tier": dim, "opset": dim, "size": dim, "tags": dim, "cached": mark}
         return Strip(self._line(self._cells(entry, state), widths, styles, style)).adjust_cell_length(width, style)
+
+
+def _tags_cell(entry: ModelInfo) -> str:
+    """The tags, less the one that repeats the model's name (the zoo's folder tags do: the details keep it)."""
+    name = entry.model.lower()
+    return ", ".join(t for t in entry.tag_list if t.lower() != name)
 
 
 @dataclass
