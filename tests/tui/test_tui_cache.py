@@ -21,6 +21,7 @@ from onnxhub_tui.tui.widgets.cache_list import CacheList
 from onnxhub_tui.tui.messages import CacheChanged
 from onnxhub_tui.tui.screens.modals import ConfirmScreen
 from onnxhub_tui.tui.session import Session
+from tests.support.tui import static_text
 
 pytestmark = pytest.mark.anyio
 REPO = "acme/models:main"
@@ -264,7 +265,7 @@ async def test_a_link_out_of_the_cache_is_removed_as_a_link(server, tmp_path, tu
         await settle(pilot, screen)
         move_to(screen.cache_list, "precious.onnx")
         await pilot.pause()
-        assert "link only" in str(screen.query_one("#cache-detail").render())
+        assert "link only" in static_text(screen.query_one("#cache-detail"), 200)
         await pilot.press("space", "x")
         await pilot.pause()
         assert "(the link only)" in str(app.screen.query_one("#confirm-body").render())
@@ -292,7 +293,7 @@ async def test_verify_marks_a_tampered_file(server, tmp_path, tui):
         assert states["mnist-12/"] == "extracted" and states["tinynet-13.onnx.part"] == "partial"
         move_to(screen.cache_list, "mnist-8.onnx")
         await pilot.pause()
-        assert "MISMATCH: SHA-256" in str(screen.query_one("#cache-detail").render())
+        assert "MISMATCH: SHA-256" in static_text(screen.query_one("#cache-detail"), 200)
         notes = [str(n.message) for n in app._notifications]  # noqa: SLF001
         assert any("2 mismatched" in n for n in notes), notes
         await pilot.press("r")  # a rescan keeps what verify found
@@ -339,7 +340,7 @@ async def test_file_and_manifest_names_are_shown_literally(tmp_path, tui):
         assert "[b]Evil[/b] · opse" in text, text  # markup shown as typed, the OSC title sequence gone
         move_to(screen.cache_list, "[red]boom.onnx")
         await pilot.pause()
-        assert "evil/[red]boom.onnx" in str(screen.query_one("#cache-detail").render())
+        assert "evil/[red]boom.onnx" in static_text(screen.query_one("#cache-detail"), 200)
         await pilot.press("x")
         await pilot.pause()
         assert "evil/[red]boom.onnx" in str(app.screen.query_one("#confirm-body").render())
@@ -502,3 +503,26 @@ async def test_the_footer_keeps_help_and_quit_at_80_columns(server, tmp_path, tu
         await pilot.pause()
         footer = screen_text(app)[-1]
         assert "2 Downloads" in footer and "palette" in footer and "q Quit" in footer, footer
+
+
+async def test_the_highlighted_path_is_shown_whole_and_y_copies_it_at_80_columns(server, tmp_path, tui):
+    import re
+
+    from tests.support.tui import screen_text
+
+    filled = fill_cache(tmp_path / "cache")
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        move_to(screen.cache_list, "resnet50-9.onnx")
+        await pilot.pause()
+        path = str(filled.files["resnet"].resolve())
+        assert path.startswith("/") and len(path) > 80
+        painted = "\n".join(screen_text(app))
+        assert re.sub(r"\s+", "", path) in re.sub(r"\s+", "", painted), painted  # whole, wrapped
+        await pilot.press("y")
+        assert app.clipboard == path
+        move_to_group(screen.cache_list, MNIST_DIR)
+        await pilot.press("y")
+        assert app.clipboard == str(filled.root.resolve() / MNIST_DIR)

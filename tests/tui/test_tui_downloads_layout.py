@@ -78,3 +78,20 @@ async def test_the_bar_grows_at_120x40_and_the_speed_is_whole_at_160(server, cac
         assert "…" not in row.split("%")[1].split("downloading")[0], row
         job.cancel.cancel()
         await until(pilot, lambda: job.finished, what="the cancel")
+
+
+async def test_a_done_job_shows_its_absolute_path_whole_and_y_copies_it(server, cache_dir, tui):
+    app = make_app(cache_dir)
+    async with tui(app, size=(80, 24)) as pilot:
+        await loaded(pilot)
+        entry = next(e for e in app.session.entries if e.model == "ResNet50")
+        request_download(app, entry)
+        await until(pilot, lambda: app.session.queue.jobs and app.session.queue.jobs[0].state == J.DONE,
+                    what="the download")
+        await pilot.press("2")
+        await pilot.pause()
+        job = app.session.queue.jobs[0]
+        assert job.path.startswith("/") and len(job.path) > 80
+        assert squeezed(job.path) in squeezed("\n".join(screen_text(app)))
+        await pilot.press("y")
+        assert app.clipboard == job.path

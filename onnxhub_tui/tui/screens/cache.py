@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.console import Group
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,6 +28,8 @@ from ...core.manifest import ModelInfo
 from ...core.text import human_size, printable
 from ...core.throttle import Throttle
 from .. import cachewatch
+from ..clipboard import copy_binding, copy_path
+from ..pathtext import PathText, wrap_path
 from ..fmt import show_path
 from ..messages import CacheChanged, CacheFilesChanged, ManifestChanged, WorkerFailed, failure_text
 from ..session import Session
@@ -96,6 +100,7 @@ class CacheScreen(SessionScreen):
         Binding("p", "select_prunable", "Prunable", id="cache.select_prunable"),
         Binding("a", "select_all", "All/none", show=False, id="cache.select_all"),
         Binding("escape", "clear", "Clear / stop", show=False, id="cache.clear"),
+        copy_binding("cache"),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -109,6 +114,8 @@ class CacheScreen(SessionScreen):
         self._folders: list[Path] = []  # the watch: these folders' mtimes as of the last scan
         self._signature: cachewatch.Signature = {}
         self.watch_seconds = cachewatch.WATCH_SECONDS
+        self._detail_path: Path | None = None  # what y copies: the highlighted file or folder
+        self._detail_lines = 0
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -239,26 +246,47 @@ class CacheScreen(SessionScreen):
         self._update_detail(message.group, message.file)
 
     def _update_detail(self, group: CacheGroup | None, file: CachedFile | None) -> None:
-        detail = self.query_one("#cache-detail", Static)
+        """What the cursor is on: its state, then its absolute path whole (wrapped after a "/", never cut
+        mid-hash); y copies that path."""
         if group is None:
-            detail.update("", layout=False)
+            self._show_detail("", None)
         elif file is None:
             states: dict[str, int] = {}
             for f in group.files:
                 label = state_label(f, self.cache_list.results.get(f.rel))[0]
                 states[label] = states.get(label, 0) + 1
             summary = ", ".join(f"{n} {label}" for label, n in sorted(states.items()))
-            detail.update(f"{printable(group.name) or '(cache root)'}: {summary}", layout=False)
+            self._show_detail(f"{printable(group.name) or '(cache root)'}: {summary}", self._group_path(group))
         else:
             result = self.cache_list.results.get(file.rel)
-            text = printable(file.rel)
-            if file.is_link:
-                text += " → link (deleting removes the link only)"
+            notes = []
             if result is not None:
-                text = f"{verify_note(result)} · {text}"
+                notes.append(verify_note(result))
             elif file.in_use:
-                text = f"a running download owns it · {text}"
-            detail.update(text, layout=False)
+                notes.append("a running download owns it")
+            if file.is_link:
+                notes.append("a link (deleting removes the link only)")
+            self._show_detail(" · ".join(notes), file.path)
+
+    def _group_path(self, group: CacheGroup) -> Path:
+        root = self.report.root if self.report is not None else self.session.hub.cache_dir
+        return root.joinpath(*group.name.split("/")) if group.name else root
+
+    def _show_detail(self, note: str, path: Path | None) -> None:
+        detail = self.query_one("#cache-detail", Static)
+        self._detail_path = path
+        parts: list[object] = [Text(note)] if note else []
+        lines = len(parts)
+        if path is not None:
+            shown = show_path(path)
+            parts.append(PathText(shown, suffix="  (y copies)"))
+            lines += len(wrap_path(printable(shown) + "  (y copies)", max(10, detail.content_region.width or 78)))
+        # a re-layout only when the panel's height changes (one per keystroke cost ~50 ms)
+        detail.update(Group(*parts), layout=lines != self._detail_lines)
+        self._detail_lines = lines
+
+    def action_copy_path(self) -> None:
+        copy_path(self.app, self._detail_path, what="cache path")
 
     def on_cache_list_selection_changed(self, message: CacheList.SelectionChanged) -> None:
         self._update_status()

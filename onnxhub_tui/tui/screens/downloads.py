@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +15,9 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from ...core.text import fit_cells
 from .. import jobs as J
+from ..clipboard import copy_binding, copy_path
 from ..fmt import clean, human_duration, human_rate, human_size, show_path
+from ..pathtext import PathText
 from ..messages import JobsChanged, ModelRequested, QueueEdited
 from ..session import Session
 from ..widgets.fit_footer import FitFooter
@@ -97,6 +100,7 @@ class DownloadsScreen(SessionScreen):
         Binding("c", "clear", "Clear done", id="downloads.clear"),
         Binding("m", "show_model", "Show model", show=False, id="downloads.model"),  # enter too
         Binding("escape", "back", "Back to models", show=False, id="downloads.back"),
+        copy_binding("downloads"),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -231,16 +235,27 @@ class DownloadsScreen(SessionScreen):
             detail.update(Text("No downloads yet. On the models screen (1), d queues the highlighted model, "
                                "D the model with its test data.", style="dim"))
             return
-        text = Text(clean(job.label), style="bold")
-        text.append(f"  {job.state}", style=STATE_STYLE.get(job.state, ""))
+        head = Text(clean(job.label), style="bold")
+        head.append(f"  {job.state}", style=STATE_STYLE.get(job.state, ""))
+        parts: list[object] = [head]
         if job.error:
-            text.append("\n" + clean(job.error), style="red")
-        elif job.path:
-            text.append("\n" + clean(show_path(job.path)))
-        else:
-            text.append("\n" + clean(job.entry.model_with_data_path if job.with_data else job.entry.model_path),
-                        style="dim")
-        detail.update(text)
+            parts.append(Text(clean(job.error), style="red"))
+        # the file, absolute and whole (wrapped after a "/"); y copies it
+        target = job.path or self._target(job)
+        if target is not None:
+            parts.append(PathText(show_path(target), style="" if job.path else "dim", suffix="  (y copies)"))
+        detail.update(Group(*parts))
+
+    def _target(self, job: J.Job) -> str | None:
+        """Where the job's file lands: the cache path the core answers (None: no archive, an unsafe path)."""
+        try:
+            return str(self.session.hub.local_path(job.entry, job.with_data))
+        except Exception:  # noqa: BLE001 - its job fails (or failed) saying why
+            return None
+
+    def action_copy_path(self) -> None:
+        job = self.highlighted_job()
+        copy_path(self.app, None if job is None else (job.path or self._target(job)), what="download path")
 
     def update_status(self) -> None:
         queue = self.session.queue
