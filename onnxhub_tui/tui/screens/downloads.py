@@ -27,13 +27,13 @@ from .base import SessionScreen
 STATE_STYLE = {J.QUEUED: "dim", J.DOWNLOADING: "cyan", J.VERIFYING: "cyan", J.DONE: "green",
                J.FAILED: "bold red", J.CANCELLED: "yellow"}
 # key, label, width at 80 columns (each includes one trailing space: the table has no cell padding),
-# right-aligned. The fixed columns (75 cells) fit 78 (80 minus the scrollbar); wider, the model name and
+# right-aligned. The fixed columns (76 cells) fit 78 (80 minus the scrollbar); wider, the model name and
 # the bar grow and the error column takes the rest (at 80 it has too little room: the panel shows it).
 # The speed column holds "999.9 MB/s" whole at any width.
-COLUMNS = (("model", "model / opset", 17, False), ("bytes", "bytes", 15, True), ("bar", "progress", 14, False),
+COLUMNS = (("model", "model / opset", 17, False), ("bytes", "bytes", 15, True), ("bar", "progress", 15, False),
            ("speed", "speed", 11, True), ("eta", "ETA", 6, True), ("state", "state", 12, False),
            ("error", "error", None, False))
-PERCENT = 5  # " 42% " after the bar
+PERCENT = 6  # "  42% " after the bar
 MIN_ERROR = 10  # narrower than this, the error column is left out
 
 
@@ -62,7 +62,7 @@ def progress_bar(fraction: float | None, width: int = 9) -> Text:
     filled = int(fraction * width + 1e-9)
     text = Text("█" * filled, style="cyan")
     text.append("░" * (width - filled), style="dim")
-    text.append(f"{int(fraction * 100):>3}% ")
+    text.append(f" {int(fraction * 100):>3}% ")
     return text
 
 
