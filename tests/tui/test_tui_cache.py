@@ -526,3 +526,18 @@ async def test_the_highlighted_path_is_shown_whole_and_y_copies_it_at_80_columns
         move_to_group(screen.cache_list, MNIST_DIR)
         await pilot.press("y")
         assert app.clipboard == str(filled.root.resolve() / MNIST_DIR)
+
+
+async def test_the_header_keeps_its_counts_on_one_line_with_a_long_cache_path(server, tmp_path, tui):
+    from tests.support.tui import screen_text
+
+    deep = tmp_path / ("a-rather-long-folder-name-" * 3) / "cache"
+    filled = fill_cache(deep)
+    app = CacheApp(filled.hub)
+    async with tui(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        header = screen_text(app)[0]
+        files = len(screen.report.files)
+        assert header.startswith(" Cache: …") and header.rstrip().endswith(
+            f"/cache · {files} files · {human_size(screen.report.size)} · manifest: 10 entries"), header

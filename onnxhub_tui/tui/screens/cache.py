@@ -25,7 +25,7 @@ from ...core import cache
 from ...core.cache import CachedFile, CacheGroup, CacheReport, VerifyResult
 from ...core.errors import CancelledError
 from ...core.manifest import ModelInfo
-from ...core.text import human_size, printable
+from ...core.text import cell_width, fit_cells, human_size, printable
 from ...core.throttle import Throttle
 from .. import cachewatch
 from ..clipboard import copy_binding, copy_path
@@ -233,14 +233,21 @@ class CacheScreen(SessionScreen):
 
     # -- header, details and status lines -----------------------------------------------------------
     def _update_header(self) -> None:
-        root = printable(show_path(self.session.hub.cache_dir))
-        text = f"Cache: {root}"
+        """One line: the counts always; the root cut at its start when it is too long (the detail line
+        shows any highlighted path whole)."""
+        tail = ""
         if self.report is not None:
             files = len(self.report.files)
-            text += f" · {files} file{'s' if files != 1 else ''} · {human_size(self.report.size)}"
+            tail += f" · {files} file{'s' if files != 1 else ''} · {human_size(self.report.size)}"
         entries = self._entries()
-        text += f" · manifest: {len(entries)} entries" if entries else " · no manifest"
-        self.query_one("#cache-header", Static).update(text, layout=False)
+        tail += f" · manifest: {len(entries)} entries" if entries else " · no manifest"
+        header = self.query_one("#cache-header", Static)
+        room = max(12, (header.content_region.width or self.app.size.width - 2) - cell_width(tail) - 7)
+        root = fit_cells(printable(show_path(self.session.hub.cache_dir)), room, keep_tail=True, pad=False)
+        header.update(f"Cache: {root}{tail}", layout=False)
+
+    def on_resize(self) -> None:
+        self._update_header()
 
     def on_cache_list_highlighted(self, message: CacheList.Highlighted) -> None:
         self._update_detail(message.group, message.file)

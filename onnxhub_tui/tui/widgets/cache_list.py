@@ -268,7 +268,12 @@ class CacheList(CursorList):
         return spare - entry_w, entry_w, state_w, size_w
 
     def _style(self, key: str) -> Style:
-        return self.get_component_rich_style(f"cache-list--{key}")
+        style = self.get_component_rich_style(f"cache-list--{key}")
+        if key in ("header", "empty", "cursor", "cursor-blurred"):
+            return style
+        # A state's colour or a group's bold over a row keeps the row's background: the cursor's (a full
+        # style painted the group row's name without it).
+        return Style(color=style.color, bold=style.bold, italic=style.italic, reverse=style.reverse)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
