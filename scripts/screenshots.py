@@ -34,7 +34,7 @@ async def _until(pilot, condition, timeout: float = 20.0) -> None:  # noqa: ANN0
     deadline = loop.time() + timeout
     while not condition():
         if loop.time() > deadline:
-            raise TimeoutError("the app did not get there in time")
+            raise TimeoutError(f"the app did not get there in time: {[(j.label, j.state, j.done) for j in pilot.app.session.queue.jobs]}")
         await pilot.pause(0.05)
 
 
