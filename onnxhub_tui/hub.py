@@ -2,6 +2,8 @@
 
 Same functions, defaults, name matching and cache layout as onnx 1.20's ``onnx.hub``, with verified,
 resumable downloads underneath. Errors subclass ``AssertionError`` as onnx.hub's did.
+Like onnx.hub, ``onnx/models`` means its manifest's 184 models; ``repo="onnx/models:main+zoo"`` gives
+these functions the whole zoo (2,377 models, see ``core/zoo.py``).
 """
 
 from __future__ import annotations
@@ -9,15 +11,18 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 
 import onnx
 
 from .core import cache
 from .core.client import Hub
-from .core.errors import HubError, UntrustedRepoError
+from .core.errors import Hint, HubError, UntrustedRepoError
 from .core.manifest import ModelInfo
 from .core.modelio import load_model
+from .core.sources import Source
+from .core.zoo import api_repo
 from .progress import bar_callback, progress_bars
 
 __all__ = [
@@ -34,6 +39,12 @@ __all__ = [
 log = logging.getLogger("onnxhub_tui.hub")
 _hub_dir: str | None = None
 
+# ``repo="demo"``: the embedded demo hub (what the CLI's --demo serves), trusted, served on loopback
+# from a daemon thread started at first use and kept for the process. A folder named "demo": "./demo".
+DEMO_REPO = "demo"
+_demo_lock = threading.Lock()
+_demo_source: Source | None = None
+
 
 def set_dir(new_dir: str) -> None:
     """Sets the current ONNX hub cache location."""
@@ -46,8 +57,24 @@ def get_dir() -> str:
     return _hub_dir if _hub_dir is not None else str(cache.default_cache_dir())
 
 
+def _demo() -> Source:
+    global _demo_source  # noqa: PLW0603 - one loopback server per process
+    with _demo_lock:
+        if _demo_source is None:
+            from . import demo  # noqa: PLC0415 - only when asked for
+
+            folder = demo.ensure_demo_hub()
+            demo.bypass_proxies_for_loopback()
+            _demo_source = demo.DemoServer(folder).source()
+        return _demo_source
+
+
 def _hub(repo: str) -> Hub:
-    return Hub(repo, get_dir())
+    if repo == DEMO_REPO:
+        return Hub(_demo(), get_dir(), offline=False)  # loopback only: allowed even with ONNXHUB_OFFLINE
+    # The manifest's models only, as onnx.hub; "onnx/models:main+zoo" opts in to the whole zoo.
+    spec, whole_zoo = api_repo(repo)
+    return Hub(spec, get_dir(), zoo=whole_zoo)
 
 
 def list_models(
@@ -84,9 +111,17 @@ def _confirm_trust(hub: Hub, repo: str, silent: bool) -> bool:
     return input().strip().lower() == "y"
 
 
+def _cached(hub: Hub, info: ModelInfo, with_data: bool) -> bool:
+    copy = hub.local_copy(info)
+    state = copy.data_state if with_data else copy.state
+    if state == "damaged":
+        log.warning("The cached copy of %s is damaged (not the manifest's size); downloading it again", info.label)
+    return state == "complete"
+
+
 def _fetch(hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, silent: bool) -> Path | None:
     target = hub.local_path(info, with_data)
-    if target.exists() and not force:
+    if not force and _cached(hub, info, with_data):
         log.info("Using cached %s model from %s", info.model, target)
         return hub.download(info, with_data=with_data)  # extracts the archive if needed
     if not _confirm_trust(hub, repo, silent):
@@ -107,15 +142,16 @@ def load(
     with _hub(repo) as hub:
         info = hub.manifest().find(model, opset)
         # A file downloaded now was hashed and verified as it was written; only a cached one is hashed here.
-        fetched_now = force_reload or not hub.local_path(info).exists()
+        fetched_now = force_reload or hub.local_copy(info).state != "complete"
         path = _fetch(hub, info, repo, with_data=False, force=force_reload, silent=silent)
     if path is None:
         return None
     proto, digest = load_model(path, digest=not fetched_now)
-    if digest is not None and info.model_sha is not None and digest != info.model_sha:
+    if digest is not None and info.model_sha is not None and not cache.same_sha(digest, info.model_sha):
         raise HubError(
             f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "
-            "The model in the hub may have been updated. Use force_reload to download the model from the model hub."
+            "The model in the hub may have been updated, or the cached copy damaged.",
+            hints=(Hint.FORCE,),
         )
     return proto
 
@@ -131,10 +167,9 @@ def download_model_with_test_data(
     with _hub(repo) as hub:
         info = hub.manifest().find(model, opset)
         folder = _fetch(hub, info, repo, with_data=True, force=force_reload, silent=silent)
-    if folder is None:
-        return None
-    children = sorted(os.listdir(folder))
-    return os.path.join(folder, children[0]) if children else str(folder)
+        if folder is None:
+            return None
+        return str(hub.local_copy(info).data_dir or folder)  # the one answer, as the CLI and the TUI give
 
 
 def load_composite_model(

@@ -1,55 +1,5 @@
-"""Progress bars on stderr for terminals; logging lines otherwise. Never stdout."""
+"""Moved to ``onnxhub_tui.cli.progress``; this name stays only until ``hub.py`` imports it from there."""
 
-from __future__ import annotations
+from .cli.progress import bar_callback, progress_bars, stderr_is_tty
 
-import contextlib
-import logging
-import sys
-from collections.abc import Callable, Iterator
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-
-log = logging.getLogger("onnxhub_tui")
-
-
-def stderr_is_tty() -> bool:
-    return bool(getattr(sys.stderr, "isatty", lambda: False)())
-
-
-@contextlib.contextmanager
-def progress_bars() -> Iterator[Progress | None]:
-    """Rich progress bars on stderr when it is a terminal, else None."""
-    if not stderr_is_tty():
-        yield None
-        return
-    bars = Progress(
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=False,
-        redirect_stdout=False,  # stdout carries results (paths); never capture it into the bars
-    )
-    with bars:
-        yield bars
-
-
-def bar_callback(bars: Progress | None, description: str) -> Callable[[int, int | None], None] | None:
-    if bars is None:
-        return None
-    task = bars.add_task(description, total=None)
-
-    def update(done: int, total: int | None) -> None:
-        bars.update(task, completed=done, total=total)
-
-    return update
+__all__ = ["bar_callback", "progress_bars", "stderr_is_tty"]

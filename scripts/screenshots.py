@@ -24,6 +24,7 @@ from onnxhub_tui.tui import jobs as J  # noqa: E402
 from onnxhub_tui.tui.app import HubApp  # noqa: E402
 from tests.support.hubserver import Fault, start_server  # noqa: E402
 from tests.support.hubtree import build_hub_tree  # noqa: E402
+from tests.support.tui import models_screen  # noqa: E402
 
 REPO = "acme/models:main"
 
@@ -39,8 +40,8 @@ async def _until(pilot, condition, timeout: float = 20.0) -> None:  # noqa: ANN0
 
 async def _show(pilot, name: str, opset: int | None = None) -> None:  # noqa: ANN001
     app = pilot.app
-    entry = next(e for e in app.manifest_entries if e.model == name and (opset is None or e.opset == opset))
-    app.models_screen.show_entry(entry)
+    entry = next(e for e in app.session.entries if e.model == name and (opset is None or e.opset == opset))
+    models_screen(app).show_entry(entry)
     await pilot.pause()
 
 
@@ -62,10 +63,10 @@ async def shoot(cache: Path, out: Path, gate: threading.Event) -> list[Path]:
     for size, suffix in (((120, 40), ""), ((80, 24), "-80x24")):
         app = HubApp(Hub(REPO, cache), trust=True)
         async with app.run_test(size=size) as pilot:
-            await _until(pilot, lambda: app.manifest_state is not None)
+            await _until(pilot, lambda: app.session.manifest_state is not None)
             await _show(pilot, "MNIST", 12)
             await pilot.press("d")
-            await _until(pilot, lambda: app.cached_count >= 1)
+            await _until(pilot, lambda: app.session.cached_count >= 1)
             await pilot.press("slash", *"tag:vision", "enter")
             await _show(pilot, "ResNet50")
             await _quiet(pilot)
@@ -73,8 +74,8 @@ async def shoot(cache: Path, out: Path, gate: threading.Event) -> list[Path]:
             await pilot.press("slash", *["backspace"] * len("tag:vision"), "enter")
             await _show(pilot, "MNIST", 12)
             await pilot.press("i")
-            entry = app.models_screen.table.highlighted
-            await _until(pilot, lambda: entry is not None and entry.key in app.models_screen._summaries)  # noqa: SLF001
+            entry = models_screen(app).table.highlighted
+            await _until(pilot, lambda: entry is not None and entry.key in models_screen(app)._summaries)  # noqa: SLF001
             await pilot.pause()  # the file summary is read on a worker thread
             await _quiet(pilot)
             save(app, f"details{suffix}.svg")
@@ -85,14 +86,14 @@ async def shoot(cache: Path, out: Path, gate: threading.Event) -> list[Path]:
     # the queue mid-download: two trickling, one queued, one failed, one done
     app = HubApp(Hub(REPO, cache), jobs=2, trust=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(pilot, lambda: app.manifest_state is not None)
+        await _until(pilot, lambda: app.session.manifest_state is not None)
         for name in ("TinyNet", "Texty", "DenseNet-121", "ResNet50", "SqueezeNet"):
             await _show(pilot, name)
             await pilot.press("d")
             if name == "TinyNet":
-                await _until(pilot, lambda: app.queue.jobs[0].state == J.DONE)
+                await _until(pilot, lambda: app.session.queue.jobs[0].state == J.DONE)
         await pilot.press("2", "down")  # the failed job: its error shows in full below the table
-        await _until(pilot, lambda: all(j.done > 30_000 for j in app.queue.jobs[2:4]))
+        await _until(pilot, lambda: all(j.done > 30_000 for j in app.session.queue.jobs[2:4]))
         await _quiet(pilot)
         save(app, "downloads.svg")
         await pilot.press("3")

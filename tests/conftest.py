@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from collections.abc import Iterator
@@ -46,7 +47,7 @@ def hub_tree(hub_source_tree: HubTree, tmp_path: Path) -> HubTree:
     root = tmp_path / "hub"
     shutil.copytree(hub_source_tree.root, root)
     repo_dir = root / hub_source_tree.repo_dir.relative_to(hub_source_tree.root)
-    return HubTree(root, repo_dir, [dict(e) for e in hub_source_tree.manifest], dict(hub_source_tree.files))
+    return HubTree(root, repo_dir, copy.deepcopy(hub_source_tree.manifest), dict(hub_source_tree.files))
 
 
 @pytest.fixture

@@ -4,6 +4,10 @@ Every number comes from the files themselves (onnx/models' old generator scraped
 shipped stale hashes, onnx/models#546): SHA-256 and size from the bytes, opset and ports from the
 model. Models are read at the protobuf wire level from a memory map, so weights are never loaded and
 external data files are never opened; only the small input/output messages are parsed by onnx.
+
+A checkout without LFS content works too (core/lfs.py): a pointer gives the SHA-256 and size, and a
+``turnkey_stats.yaml`` beside it the rest (core/turnkey.py); what neither says is listed in
+``metadata["unknown_until_download"]``. Only regular files are opened (core/buildscan.py).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import lfs, turnkey
+from .buildscan import FileStat, Found, regular_size, scan_tree
 from .errors import InspectError, ManifestError
 from .hashing import sha256_file
 from .inspect import _fields, read_top_level  # the wire-format walker: zero-copy views, weights skipped
@@ -25,7 +31,6 @@ from .sources import MANIFEST_NAME
 
 Progress = Callable[[int, "int | None"], None]  # (bytes done, bytes total), as core.download's
 
-ARCHIVE_SUFFIX = ".tar.gz"
 # Folder names that say nothing about a model (the zoo keeps files in <family>/model/).
 NON_TAGS = frozenset({"model", "models"})
 ONNX_VERSION_BASIS = "the oldest onnx release that reads the model's IR version and opset (onnx.helper.VERSION_TABLE)"
@@ -172,37 +177,27 @@ class BuildResult:
     entries: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
     notes: list[str] = field(default_factory=list)
+    no_opset: list[str] = field(default_factory=list)  # models whose default-domain opset is unknown
 
     @property
     def total_bytes(self) -> int:
         return sum(
-            e["metadata"]["model_bytes"] + e["metadata"].get("model_with_data_bytes", 0) for e in self.entries
+            e["metadata"]["model_bytes"] + (0 if e["metadata"].get("archive_only") else
+                                            e["metadata"].get("model_with_data_bytes", 0))
+            for e in self.entries
         )
 
 
-def find_models(root: Path) -> list[Path]:
-    """Every ``.onnx`` file under ``root``, hidden folders skipped, sorted by relative path."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        found.extend(Path(dirpath) / n for n in filenames if n.endswith(".onnx") and not n.startswith("."))
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
-
-
-def tags_for(rel: PurePosixPath) -> list[str]:
-    """The folder names on the way to the file, in order, without generic ones like ``model``."""
+def tags_for(rel: PurePosixPath, *, own_folder: bool = True) -> list[str]:
+    """The folder names on the way to the file, in order and spelled as on disk (``bigA`` stays
+    ``bigA``; search matches tags case-insensitively), without generic ones like ``model``. Without
+    ``own_folder`` the file's own folder is left out (a turnkey folder names that one model)."""
+    parts = rel.parent.parts if own_folder else rel.parent.parts[:-1]
     tags: list[str] = []
-    for part in rel.parent.parts:
-        tag = part.lower()
-        if tag not in NON_TAGS and tag not in tags:
-            tags.append(tag)
+    for part in parts:
+        if part.lower() not in NON_TAGS and part not in tags:
+            tags.append(part)
     return tags
-
-
-def archive_for(model: Path) -> Path | None:
-    """The model-with-data archive next to a model: the same stem with ``.tar.gz``."""
-    archive = model.with_name(model.name[: -len(".onnx")] + ARCHIVE_SUFFIX)
-    return archive if archive.is_file() else None
 
 
 def _hash(path: Path, base: int, total: int, progress: Progress | None) -> str:
@@ -210,68 +205,132 @@ def _hash(path: Path, base: int, total: int, progress: Progress | None) -> str:
     return sha256_file(path, progress=report).hexdigest()
 
 
+class _Hasher:
+    """SHA-256 and size of a file: from its Git LFS pointer when it is one, else from its bytes."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.done, self.total, self.progress = 0, total, progress
+
+    def pointer(self, file: FileStat) -> lfs.Pointer | None:
+        return lfs.read_pointer(file.path, file.size)
+
+    def digest(self, file: FileStat) -> tuple[str, int]:
+        pointer = self.pointer(file)
+        if pointer is not None:
+            return pointer.sha256, pointer.size
+        sha = _hash(file.path, self.done, self.total, self.progress)
+        self.done += file.size
+        return sha, file.size
+
+
+def _stats(found: Found, result: BuildResult) -> turnkey.TurnkeyStats | None:
+    if found.stats is None:
+        return None
+    try:
+        return turnkey.read_stats(found.stats)
+    except InspectError as exc:
+        result.notes.append(f"{found.model.rel}: {exc}; its turnkey facts are left out")
+        return None
+
+
+def _entry(found: Found, hasher: _Hasher, result: BuildResult) -> dict[str, Any] | None:
+    rel_text = found.model.rel
+    rel = check_relative_path(rel_text)
+    stats = _stats(found, result)
+    unknown: tuple[str, ...] = ()
+    pointer = None if found.archive_only else hasher.pointer(found.model)
+    if found.archive_only or pointer is not None:
+        # Only the pointer (or an archive we do not unpack) is here: the rest is the stats' word or unknown.
+        ir_version, opset = (stats.ir_version, stats.opset) if stats else (None, None)
+        ports = stats.io_ports() if stats else None
+        unknown = turnkey.UNKNOWN_WITH_STATS if stats else ("opset", "inputs", "outputs")
+        sha, size = hasher.digest(found.model)
+    else:
+        try:
+            header = read_header(found.model.path)
+        except InspectError as exc:
+            result.skipped.append((rel_text, str(exc)))
+            hasher.done += found.model.size + (found.archive.size if found.archive else 0)
+            return None
+        ir_version, opset = header.ir_version, header.opset
+        ports = {"inputs": header.inputs, "outputs": header.outputs}
+        sha, size = hasher.digest(found.model)
+    if opset is None:
+        result.no_opset.append(rel_text)
+    metadata: dict[str, Any] = {"model_sha": sha, "model_bytes": size,
+                                "tags": tags_for(rel, own_folder=stats is None)}
+    if ports is not None:
+        metadata["io_ports"] = ports
+    if found.archive is not None:
+        archive_sha, archive_size = (sha, size) if found.archive_only else hasher.digest(found.archive)
+        metadata.update(model_with_data_path=found.archive.rel, model_with_data_sha=archive_sha,
+                        model_with_data_bytes=archive_size)
+    if found.archive_only:
+        metadata["archive_only"] = True  # the .onnx and its external data are inside the archive
+        unknown = (*unknown, "the model's file name inside the archive")
+    if stats is not None:
+        metadata["turnkey"] = stats.metadata()
+    if unknown:
+        metadata["unknown_until_download"] = list(unknown)
+    stem = turnkey.stem(rel_text)
+    release = onnx_release_for(ir_version, opset) if ir_version else None  # None: the IR version is unknown
+    guessed = bool(ir_version) and release is None
+    if guessed:
+        import onnx
+
+        release = onnx.__version__
+    return {
+        "model": (turnkey.folder_name(rel_text) if stats else None) or stem,
+        "model_path": rel_text,
+        "onnx_version": release,
+        "opset_version": opset or 0,
+        "metadata": metadata,
+        "_guessed": guessed,
+    }
+
+
 def build_manifest(root: str | os.PathLike[str], progress: Progress | None = None) -> BuildResult:
-    """Manifest entries for every readable model under ``root``; unreadable files are skipped and reported."""
+    """Manifest entries for every readable model under ``root``; unreadable files are skipped and reported.
+
+    A file that is a Git LFS pointer (a checkout without LFS content) gives its SHA-256 and size from
+    the pointer, and its opset, inputs and turnkey facts from a ``turnkey_stats.yaml`` beside it; a
+    real model file is hashed and read. Special files and dangling links are reported, never opened."""
     root = Path(root)
     if not root.is_dir():
         raise ManifestError(f"{root} is not a folder: give the folder that holds your .onnx files.")
     result = BuildResult(root)
-    models = find_models(root)
-    plan = [(m, archive_for(m)) for m in models]
-    total = sum(m.stat().st_size + (a.stat().st_size if a else 0) for m, a in plan)
-    done = 0
-    guessed = 0
-    for model, archive in plan:
-        rel_text = model.relative_to(root).as_posix()
+    found, result.skipped, lonely = scan_tree(root)
+    if lonely:
+        result.notes.append(f"{len(lonely)} folder(s) hold a {turnkey.STATS_NAME} and no model: " + ", ".join(lonely[:3])
+                            + (f" and {len(lonely) - 3} more" if len(lonely) > 3 else ""))
+    plan: list[Found] = []
+    for item in found:
         try:
-            rel = check_relative_path(rel_text)
-            if model.is_symlink() and not is_within(model, root):
+            check_relative_path(item.model.rel)
+            if item.model.path.is_symlink() and not is_within(item.model.path, root):
                 raise ValueError("is a link to a file outside the folder")
         except ValueError as exc:
-            result.skipped.append((rel_text, f"path {exc}"))
+            result.skipped.append((item.model.rel, f"path {exc}"))
             continue
-        size = model.stat().st_size
+        plan.append(item)
+    total = sum(f.model.size + (f.archive.size if f.archive and not f.archive_only else 0) for f in plan)
+    hasher = _Hasher(total, progress)
+    guessed = 0
+    for item in plan:
         try:
-            header = read_header(model)
-        except InspectError as exc:
-            result.skipped.append((rel_text, str(exc)))
-            done += size + (archive.stat().st_size if archive else 0)
+            entry = _entry(item, hasher, result)
+        except OSError as exc:  # removed or made unreadable during the walk
+            result.skipped.append((item.model.rel, f"cannot be read: {exc.strerror or exc}"))
             continue
-        opset = header.opset
-        if opset is None:
-            result.notes.append(f"{rel_text}: imports no default-domain opset; opset_version set to 0")
-        release = onnx_release_for(header.ir_version, opset)
-        if release is None:
+        if entry is None:
+            continue
+        if entry.pop("_guessed"):
             guessed += 1
-            import onnx
-
-            release = onnx.__version__
-        metadata: dict[str, Any] = {
-            "model_sha": _hash(model, done, total, progress),
-            "model_bytes": size,
-            "tags": tags_for(rel),
-            "io_ports": {"inputs": header.inputs, "outputs": header.outputs},
-        }
-        done += size
-        if archive is not None:
-            archive_size = archive.stat().st_size
-            metadata.update(
-                model_with_data_path=archive.relative_to(root).as_posix(),
-                model_with_data_sha=_hash(archive, done, total, progress),
-                model_with_data_bytes=archive_size,
-            )
-            done += archive_size
-        result.entries.append(
-            {
-                "model": model.name[: -len(".onnx")],
-                "model_path": rel_text,
-                "onnx_version": release,
-                "opset_version": opset or 0,
-                "metadata": metadata,
-            }
-        )
+        result.entries.append(entry)
         if progress:
-            progress(done, total)
+            progress(hasher.done, total)
+    if progress:
+        progress(total, total)
     names: dict[tuple[str, int], int] = {}
     for entry in result.entries:
         key = (entry["model"].lower(), entry["opset_version"])
@@ -282,6 +341,10 @@ def build_manifest(root: str | os.PathLike[str], progress: Progress | None = Non
                 f"{count} files are named {name!r} with opset {opset}: a client can pick only one; "
                 "rename the files (the model name is the file name without .onnx)"
             )
+    if result.no_opset:
+        shown = ", ".join(result.no_opset[:3]) + (f" and {len(result.no_opset) - 3} more" if len(result.no_opset) > 3 else "")
+        result.notes.append(f"{len(result.no_opset)} model(s) import no default-domain opset, or are LFS pointers "
+                            f"without a turnkey_stats.yaml: opset_version set to 0 ({shown})")
     result.notes.append(f"onnx_version is {ONNX_VERSION_BASIS}")
     if guessed:
         result.notes.append(f"{guessed} model(s) are newer than this onnx's table: onnx_version set to the installed onnx")
@@ -324,23 +387,32 @@ class CheckResult:
 def _check_file(
     files: Path, rel: str, sha: str | None, size: int | None, where: str, progress: Progress | None,
     base: int, total: int, result: CheckResult,
-) -> int:
-    """Compare one file with its manifest numbers; returns the bytes it accounted for."""
+) -> tuple[int, bool]:
+    """Compare one file with its manifest numbers; returns the bytes it accounted for, and whether it is
+    a model whose header can be read (not missing, not a Git LFS pointer, not a special file)."""
     path = files.joinpath(*PurePosixPath(rel).parts)
     if not is_within(path, files):
         result.problems.append(f"{where}: {rel} resolves outside {files}")
-        return 0
-    if not path.is_file():
-        result.problems.append(f"{where}: {rel} is missing from {files}")
-        return 0
-    actual_size = path.stat().st_size
+        return 0, False
+    actual_size, problem = regular_size(path)
+    if problem == "vanished" or (problem and "dangling" in problem):
+        result.problems.append(f"{where}: {rel} is missing from {files}" + ("" if problem == "vanished" else f" ({problem})"))
+        return 0, False
+    if problem is not None or actual_size is None:
+        result.problems.append(f"{where}: {rel} {problem}")
+        return 0, False
     result.files_checked += 1
+    pointer = lfs.read_pointer(path, actual_size)
+    what = "points to" if pointer else "has"
+    if pointer is not None:  # a checkout without LFS content: the pointer stands for the bytes
+        actual_size, digest = pointer.size, pointer.sha256
     if size is not None and actual_size != size:
-        result.problems.append(f"{where}: {rel} has {actual_size:,} bytes, the manifest says {size:,}")
-    digest = _hash(path, base, total, progress)
+        result.problems.append(f"{where}: {rel} {what} {actual_size:,} bytes, the manifest says {size:,}")
+    if pointer is None:
+        digest = _hash(path, base, total, progress)
     if sha is not None and digest != sha.lower():
-        result.problems.append(f"{where}: {rel} has SHA-256 {digest}, the manifest says {sha}")
-    return actual_size
+        result.problems.append(f"{where}: {rel} {what} SHA-256 {digest}, the manifest says {sha}")
+    return (size or 0 if pointer else actual_size), pointer is None
 
 
 def _expected_files(entry: ModelInfo) -> list[tuple[str, str | None, int | None]]:
@@ -389,8 +461,9 @@ def check_manifest(
     done = 0
     for entry, (rel, sha, size) in planned:
         where = f"{entry.model} (opset {entry.opset})"
-        done += _check_file(root, rel, sha, size, where, progress, done, total, result)
-        if rel == entry.model_path and (root / rel).is_file():
+        counted, readable = _check_file(root, rel, sha, size, where, progress, done, total, result)
+        done += counted
+        if rel == entry.model_path and readable and not entry.metadata.get("archive_only"):
             try:
                 header = read_header(root / rel)
             except InspectError as exc:

@@ -2,7 +2,9 @@
 
 Words combine with AND, case-insensitively: plain words match name, tags or path; ``tag:vision``,
 ``name:res``, ``path:text/``; ``opset:>=12``; ``size:<50MB``; a leading ``-`` negates a term;
-``"two words"`` is one term.
+``"two words"`` is one term. For the whole zoo (core/zoo.py): ``tier:validated`` (or ``exports``,
+``skipped``; a prefix will do), ``author:timm``, ``task:vision`` and ``params:>1M`` (k, M, B or G);
+entries that do not know the fact (a manifest entry has no author) do not match.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from .errors import QueryError
 from .manifest import ModelInfo
+from .zoo import TIERS, tier_of
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "!=": operator.ne, "==": operator.eq,
@@ -22,7 +25,8 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 _COMPARE = re.compile(r"^(>=|<=|!=|==|>|<|=)?\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)$")
 _UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
           "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
-FIELDS = ("tag", "name", "path", "opset", "size")
+_PARAM_UNITS = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9}
+FIELDS = ("tag", "name", "path", "opset", "size", "tier", "author", "task", "params")
 
 Predicate = Callable[[ModelInfo], bool]
 
@@ -44,11 +48,25 @@ def _compare(field: str, value: str) -> tuple[Callable[[float, float], bool], fl
         raise QueryError(f"{field}:{value} needs a number, e.g. {field}:>=12" + (" or size:<50MB" if field == "size" else ""))
     op, number, unit = match.groups()
     unit = unit.lower()
+    if field == "params":
+        if unit not in _PARAM_UNITS:
+            raise QueryError(f"params:{value}: unknown unit {unit!r}; use k, M or B (e.g. params:>1M)")
+        return _OPS[op or "="], float(number) * _PARAM_UNITS[unit]
     if field == "opset" and unit:
         raise QueryError(f"opset:{value} takes a plain number, e.g. opset:>=12")
     if unit not in _UNITS:
         raise QueryError(f"size:{value}: unknown unit {unit!r}; use B, KB, MB, GB (or KiB, MiB, GiB)")
     return _OPS[op or "="], float(number) * _UNITS[unit]
+
+
+def _turnkey(entry: ModelInfo) -> dict:
+    facts = entry.metadata.get("turnkey")
+    return facts if isinstance(facts, dict) else {}
+
+
+def _compare_params(entry: ModelInfo, op: Callable[[float, float], bool], number: float) -> bool:
+    count = _turnkey(entry).get("parameters")
+    return isinstance(count, int) and op(count, number)
 
 
 def _term(term: str) -> Predicate:
@@ -68,6 +86,16 @@ def _term(term: str) -> Predicate:
             predicate = lambda m: lowered in m.model.lower()  # noqa: E731
         elif key == "path":
             predicate = lambda m: lowered in m.model_path.lower()  # noqa: E731
+        elif key == "tier":
+            tiers = [t for t in TIERS if t.startswith(lowered)]
+            if not tiers:
+                raise QueryError(f"tier:{value}: the tiers are {', '.join(TIERS)}")
+            predicate = lambda m: tier_of(m) in tiers  # noqa: E731
+        elif key in ("author", "task"):
+            predicate = lambda m: lowered in str(_turnkey(m).get(key) or "").lower()  # noqa: E731
+        elif key == "params":
+            op, number = _compare(key, value)
+            predicate = lambda m: _compare_params(m, op, number)  # noqa: E731
         elif key == "opset":
             op, number = _compare(key, value)
             predicate = lambda m: op(m.opset, number)  # noqa: E731
@@ -104,7 +132,7 @@ def parse_query(text: str | Iterable[str]) -> Query:
 def narrows(old: str | None, new: str) -> bool:
     """True when every entry matching ``new`` also matches ``old``: words were only lengthened or added.
 
-    Lengthening a plain word or a ``tag:``/``name:``/``path:`` value narrows a substring match; a
+    Lengthening a plain word or a ``tag:``/``name:``/``path:``/``author:``/``task:`` value narrows a substring match; a
     negated term, a comparison (``opset:``, ``size:``) or a quote can widen it, so those filter afresh."""
     if old is None or '"' in old or '"' in new:
         return False
@@ -118,6 +146,6 @@ def narrows(old: str | None, new: str) -> bool:
             return False  # "tag" -> "tag:vision" turns a word into a field
     for term in changed:
         key, sep, _ = term.partition(":")
-        if term.startswith("-") or (sep and key.lower() not in ("tag", "name", "path")):
+        if term.startswith("-") or (sep and key.lower() not in ("tag", "name", "path", "author", "task")):
             return False
     return True

@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from .fmt import clean
+from .messages import ModelRequested
 
 if TYPE_CHECKING:
     from .app import HubApp
@@ -39,15 +40,15 @@ class HubCommands(Provider):
                 yield Hit(score, matcher.highlight(escape(text)), partial(app.switch_mode, mode), help=help_text)
         lowered = query.lower().strip()
         hits = 0
-        for entry in app.manifest_entries:
+        for entry in app.session.entries:
             # a cheap substring pre-filter keeps the fuzzy matcher off tens of thousands of names
             if lowered and lowered[0] not in entry.model.lower():
                 continue
-            text = f"{clean(entry.model)} (opset {entry.opset})"
+            text = clean(entry.label)
             score = matcher.match(text)
             if score > 0:
                 # the palette parses both strings as markup: escape manifest text so it shows literally
-                yield Hit(score, matcher.highlight(escape(text)), partial(app.show_model, entry),
+                yield Hit(score, matcher.highlight(escape(text)), partial(app.post_message, ModelRequested(entry)),
                           text=text, help=escape(clean(entry.model_path)))
                 hits += 1
                 if hits >= MAX_MODEL_HITS:

@@ -1,18 +1,13 @@
-"""Display helpers: literal text from hostile manifests, human sizes, durations (Textual only in while_mounted)."""
+"""Display helpers: literal text from hostile manifests, human sizes, durations (no Textual)."""
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec
 
 from ..core.text import human_size, printable
 
-__all__ = ["clean", "human_size", "human_rate", "human_duration", "one_line", "show_path", "while_mounted"]
-
-P = ParamSpec("P")
+__all__ = ["clean", "human_size", "human_rate", "human_duration", "one_line", "show_path"]
 
 
 def clean(text: object) -> str:
@@ -64,20 +59,3 @@ def show_path(path: str | os.PathLike[str]) -> str:
         return "~/" + str(p.relative_to(Path.home()))
     except ValueError:
         return str(p)
-
-
-def while_mounted(method: Callable[P, None]) -> Callable[P, None]:
-    """For screen methods the app calls from messages: a no-op once the screen's widgets are gone.
-
-    Why: a worker's last message can arrive while the app shuts down and prunes its screens; it must
-    not turn a clean exit into a traceback."""
-    from textual.css.query import NoMatches
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        try:
-            method(*args, **kwargs)
-        except NoMatches:
-            return
-
-    return wrapper

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..core.download import CancelToken
 from ..core.manifest import ModelInfo
+from ..core.throttle import Throttle
 
 QUEUED, DOWNLOADING, VERIFYING, DONE, FAILED, CANCELLED = (
     "queued", "downloading", "verifying", "done", "failed", "cancelled")
@@ -52,20 +53,6 @@ class RateMeter:
         if total is None or not speed or speed <= 0:
             return None
         return max(0.0, (total - done) / speed)
-
-
-class Throttle:
-    """At most one emit per ``interval`` seconds; ``force`` (a state change) always emits."""
-
-    def __init__(self, interval: float = 0.1) -> None:
-        self.interval = interval
-        self._last = float("-inf")
-
-    def due(self, now: float, force: bool = False) -> bool:
-        if force or now - self._last >= self.interval:
-            self._last = now
-            return True
-        return False
 
 
 @dataclass(eq=False)

@@ -55,7 +55,7 @@ async def _cache_screen_paint(repo: Path, cache_dir: Path) -> tuple[float, int, 
     hub = Hub(str(repo), cache_dir)
     app = HubApp(hub, jobs=3, trust=True, mouse=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(pilot, lambda: bool(app.manifest_entries))
+        await _until(pilot, lambda: bool(app.session.entries))
         await pilot.pause()
         start = time.perf_counter()
         await pilot.press("3")

@@ -114,6 +114,18 @@ def _import_ours() -> float:
     return time.perf_counter() - t0
 
 
+def models_screen(app):  # noqa: ANN001, ANN201 - imported late: the import of our app is measured
+    from tests.support.tui import models_screen as find
+
+    return find(app)
+
+
+def request_download(app, entry) -> None:  # noqa: ANN001
+    from tests.support.tui import request_download as request
+
+    request(app, entry)
+
+
 def _hub_app(repo: str, cache_dir: str, jobs: int = 3, offline: bool = False):  # noqa: ANN202
     from onnxhub_tui.core.client import Hub
     from onnxhub_tui.tui.app import HubApp
@@ -132,12 +144,15 @@ async def ours_startup(repo: str, cache_dir: str, keys: list[str] | None = None)
     PaintClock.encode_updates(app)
 
     def has_rows() -> bool:  # set before run_test: the first paints happen while it starts the app
-        models = app._screens.get("models")  # noqa: SLF001 - not app.models_screen, which would create it
+        from onnxhub_tui.tui.screens.models import ModelsScreen
+        from tests.support.tui import screen_of
+
+        models = screen_of(app, ModelsScreen)
         return models is not None and models.is_mounted and models.table.row_count > 0
 
     clock.ready = has_rows
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.models_screen
+        screen = models_screen(app)
         await until(lambda: clock.first_ready_after(t0) is not None)
         out["first_paint"] = clock.first_ready_after(t0) - t0  # type: ignore[operator]
         out["cpu"] = time.process_time() - cpu0  # all threads; less sensitive to a busy machine than wall time
@@ -167,23 +182,23 @@ async def ours_busy(repo: str, cache_dir: str, names: list[str]) -> dict:
     PaintClock.encode_updates(app)
     out: dict = {}
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.models_screen
+        screen = models_screen(app)
         await until(lambda: screen.is_mounted and screen.table.row_count > 0)
         manifest = hub.manifest()
         for name in names:
-            app.request_download(manifest.find(name))
-        await until(lambda: len(app.queue.running) == len(names))
+            request_download(app, manifest.find(name))
+        await until(lambda: len(app.session.queue.running) == len(names))
         await asyncio.sleep(0.3 if names else 0.0)
         applied: list[float] = []
         table = screen.table
-        original_cursor = table._set_cursor
+        original_cursor = table.move_cursor
 
         def set_cursor(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
             result = original_cursor(*args, **kwargs)
             applied.append(time.perf_counter())
             return result
 
-        table._set_cursor = set_cursor  # type: ignore[method-assign]
+        table.move_cursor = set_cursor  # type: ignore[method-assign]
         original_query = screen.apply_query
 
         def apply_query(text: str) -> None:
@@ -198,10 +213,10 @@ async def ours_busy(repo: str, cache_dir: str, names: list[str]) -> dict:
         lat += await type_keys(pilot, clock, SEARCH_KEYS[:16], applied)
         out["latencies"] = lat
         out["parts"] = clock.parts
-        out["running_at_end"] = len(app.queue.running)
-        for job in list(app.queue.running) + list(app.queue.pending):
-            app.queue.cancel(job)
-        await until(lambda: not app.queue.running, timeout=30)
+        out["running_at_end"] = len(app.session.queue.running)
+        for job in list(app.session.queue.running) + list(app.session.queue.pending):
+            app.session.queue.cancel(job)
+        await until(lambda: not app.session.queue.running, timeout=30)
     hub.close()
     return out
 

@@ -7,12 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static
 
 from onnxhub_tui.core.client import Hub
+from onnxhub_tui.core.manifest import ModelInfo
 from onnxhub_tui.tui.app import HubApp
-from onnxhub_tui.tui.model_table import ModelTable
+from onnxhub_tui.tui.messages import DownloadRequested
+from onnxhub_tui.tui.screens.downloads import DownloadsScreen
+from onnxhub_tui.tui.screens.models import ModelsScreen
+from onnxhub_tui.tui.widgets.model_table import ModelTable
 
 REPO = "acme/models:main"
 
@@ -20,6 +26,31 @@ REPO = "acme/models:main"
 def make_app(cache_dir: Path, repo: str = REPO, *, offline: bool | None = None, **kwargs: object) -> HubApp:
     kwargs.setdefault("trust", True)
     return HubApp(Hub(repo, cache_dir, offline), **kwargs)  # type: ignore[arg-type]
+
+
+def screen_of(app: App, kind: type[Screen]) -> Screen | None:
+    """The app's screen of ``kind`` in any mode, current or not (tests only: the app keeps no such list)."""
+    for stack in app._screen_stacks.values():  # noqa: SLF001 - Textual has no public list of every mode's screens
+        for screen in stack:
+            if isinstance(screen, kind):
+                return screen
+    return None
+
+
+def models_screen(app: App) -> ModelsScreen:
+    screen = screen_of(app, ModelsScreen)
+    assert isinstance(screen, ModelsScreen), "no models screen"
+    return screen
+
+
+def downloads_screen(app: App) -> DownloadsScreen | None:
+    screen = screen_of(app, DownloadsScreen)
+    return screen if isinstance(screen, DownloadsScreen) and screen.is_mounted else None
+
+
+def request_download(app: App, entry: ModelInfo, with_data: bool = False) -> None:
+    """What ``d`` on the models screen asks the app (answered once the app handles the message)."""
+    app.post_message(DownloadRequested(entry, with_data))
 
 
 async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
@@ -34,13 +65,13 @@ async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 
 async def loaded(pilot: Pilot) -> HubApp:
     app = pilot.app
     assert isinstance(app, HubApp)
-    await until(pilot, lambda: app.manifest_state is not None, what="the manifest")
+    await until(pilot, lambda: app.session.manifest_state is not None, what="the manifest")
     await pilot.pause()
     return app
 
 
 def table(app: HubApp) -> ModelTable:
-    return app.models_screen.query_one("#models", ModelTable)
+    return models_screen(app).query_one("#models", ModelTable)
 
 
 def names(app: HubApp) -> list[tuple[str, int]]:

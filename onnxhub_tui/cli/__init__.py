@@ -1,0 +1,87 @@
+"""``onnxhub-tui``: the terminal UI when run bare, headless subcommands for scripts and remote shells.
+
+A thin front end over ``core``: every decision (names, opsets, cache paths, hashing, deletion) is the
+core's. Output contract: results on stdout (tables, JSON, paths), progress and messages on stderr,
+exit 0 on success, 1 on failure, 2 on a usage error, 130 on Ctrl-C. Textual is imported only to run the TUI.
+
+Layout: ``parser`` (the grammar), ``output`` (stdout/stderr helpers, JSON version, tables), ``context``
+(opening the hub, questions), one module per command group (``models``, ``download``, ``cache``,
+``manifest``, ``tui``), ``progress`` (rich bars on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable
+
+from ..core.errors import HubError
+from .context import UsageError
+from .output import JSON_VERSION, PROG, describe, err
+from .parser import build_parser, negated_terms_last
+
+__all__ = ["JSON_VERSION", "PROG", "UsageError", "build_parser", "main"]
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _command(args: argparse.Namespace) -> Command:
+    """The function for the parsed command (its module imported only now: `--help` stays fast)."""
+    if args.command is None:
+        from .tui import cmd_tui
+        return cmd_tui
+    if args.command in ("list", "info"):
+        from . import models
+        return models.cmd_list if args.command == "list" else models.cmd_info
+    if args.command == "download":
+        from .download import cmd_download
+        return cmd_download
+    if args.command == "cache":
+        from . import cache
+        return getattr(cache, f"cmd_cache_{args.cache_command}")
+    from . import manifest
+    return getattr(manifest, f"cmd_manifest_{args.manifest_command}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(negated_terms_last(list(sys.argv[1:] if argv is None else argv)))  # exits 2 on misuse
+    for name, default in (("repo", None), ("demo", False), ("offline", False), ("yes", False)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    for stream in (sys.stdout, sys.stderr):  # a model name the terminal's encoding lacks must not crash us
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
+    try:
+        from ..core import settings
+
+        settings.load()  # a bad environment variable is a usage error before any work starts
+        return _command(args)(args)
+    except UsageError as exc:  # one line that names the problem (argparse's own errors show the usage)
+        err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        resumable = args.command == "download" or args.command is None
+        err("interrupted" + ("; partial downloads are kept and the same command resumes them." if resumable else "."))
+        return 130
+    except BrokenPipeError:
+        # `onnxhub-tui list | head`: the reader left; say nothing more.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except HubError as exc:  # SettingsError, RepoSpecError, QueryError are usage errors: exit 2
+        if args.debug:
+            traceback.print_exc()
+        err(describe(exc))
+        return 2 if exc.usage else 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, a traceback only with --debug
+        if args.debug:
+            traceback.print_exc()
+        err(f"unexpected error: {type(exc).__name__}: {exc} (re-run with --debug for details)")
+        return 1

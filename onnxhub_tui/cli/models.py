@@ -1,0 +1,163 @@
+"""``list`` and ``info``: the hub's models as a table or JSON, and every field of one model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..core.text import human_size, printable
+from .context import find_entry, load_manifest, open_hub
+from .output import JSON_VERSION, cell, column_width, json_out, note, table_width
+
+if TYPE_CHECKING:
+    from ..core.client import Hub
+    from ..core.cache import LocalCopy
+    from ..core.manifest import FileRef, Manifest, ModelInfo, Port
+
+
+def _port_json(port: Port) -> dict[str, Any]:
+    return {"name": port.name, "shape": list(port.shape), "type": port.type}
+
+
+def model_json(hub: Hub, entry: ModelInfo) -> dict[str, Any]:
+    """One model in ``list --json`` (``info --json`` adds more). Hashes in lower case, as compared."""
+    ref = entry.file()
+    return {
+        "model": entry.model,
+        "opset": entry.opset,
+        "path": ref.path,
+        "bytes": ref.size,
+        "sha256": ref.sha,
+        "tags": list(entry.tag_list),
+        "onnx_version": entry.onnx_version or None,
+        "has_test_data": entry.has_test_data,
+        "cached": hub.local_copy(entry).state,
+    }
+
+
+def _file_json(ref: FileRef) -> dict[str, Any]:
+    return {"path": ref.path, "sha256": ref.sha, "bytes": ref.size}
+
+
+def _source_json(hub: Hub, manifest: Manifest) -> dict[str, Any]:
+    return {"repo": hub.source.spec, "trusted": hub.source.trusted, "manifest_url": manifest.url,
+            "manifest_state": manifest.state}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ..core.query import parse_query
+
+    query = parse_query(args.query)  # a QueryError is a usage error: one line, exit 2
+    with open_hub(args) as hub:
+        manifest = load_manifest(hub, warn_skipped=not args.json)
+        found = sorted(query.filter(manifest.entries), key=lambda m: (m.model.lower(), m.opset))
+        if args.json:
+            json_out({
+                "schema": "onnxhub-tui/list", "version": JSON_VERSION, **_source_json(hub, manifest),
+                "query": query.text, "count": len(found), "total": len(manifest.entries),
+                "skipped": [{"index": s.index, "model": s.name, "reason": s.reason} for s in manifest.skipped],
+                "models": [model_json(hub, m) for m in found],
+            })
+            return 0
+        print_list(hub, found)
+        note(f"{len(found)} of {len(manifest.entries)} models in {hub.source.spec}"
+             + (f" matching {query.text}" if query.text else ""))
+    return 0
+
+
+def print_list(hub: Hub, found: list[ModelInfo]) -> None:
+    width = table_width()
+    name_w = column_width([m.model for m in found], least=5, most=30 if width else None)
+    sizes = [human_size(m.model_bytes) for m in found]
+    size_w = column_width(sizes, least=8)  # a number is never cut: the column grows instead
+    others = 2 + 5 + 2 + size_w + 2 + 4 + 2 + 7 + 2
+    if width:  # a wide size column takes its room from the names, so a row still fits
+        name_w = max(min(name_w, width - others - 1 - 8), 5)
+    tags_w = max(width - name_w - others - 1, 8) if width else None
+    print(f"{cell('MODEL', name_w)}  OPSET  {cell('SIZE', size_w, right=True)}  DATA  CACHED   TAGS")
+    for m, size in zip(found, sizes):
+        state = {"complete": "yes", "partial": "partial", "damaged": "damaged"}.get(hub.local_copy(m).state or "", "")
+        tags = cell(", ".join(m.tag_list), tags_w, pad=False)
+        print(f"{cell(m.model, name_w)}  {m.opset:>5}  {cell(size, size_w, right=True)}  "
+              f"{'yes' if m.has_test_data else '':<4}  {state:<7}  {tags}".rstrip())
+
+
+def _shape(shape: Sequence[Any]) -> str:
+    return "[" + ", ".join("?" if d is None else printable(d) for d in shape) + "]"
+
+
+def _ports_table(title: str, ports: list[Port]) -> None:
+    print(f"\n{title}")
+    if not ports:
+        print("  (none listed)")
+        return
+    width = table_width()
+    name_w = column_width([p.name for p in ports], most=36 if width else None)
+    type_w = column_width([p.type for p in ports], most=24 if width else None)
+    shape_w = width - name_w - type_w - 6 if width else None
+    for p in ports:
+        print(f"  {cell(p.name, name_w)}  {cell(p.type, type_w)}  {cell(_shape(p.shape), shape_w, pad=False)}")
+
+
+_KNOWN_METADATA = {"model_sha", "model_bytes", "tags", "io_ports", "extra_ports", "model_with_data_path",
+                   "model_with_data_sha", "model_with_data_bytes"}
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    with open_hub(args) as hub:
+        manifest = load_manifest(hub, warn_skipped=False)
+        entry = find_entry(manifest, args.model, args.opset)
+        opsets = sorted(m.opset for m in manifest.entries if m.model.lower() == entry.model.lower())
+        copy = hub.local_copy(entry)
+        local = copy.path if copy.state == "complete" else None
+        if args.json:
+            document = model_json(hub, entry)
+            document.update(
+                with_data=_file_json(entry.file(with_data=True)) if entry.has_test_data else None,
+                io_ports=({"inputs": [_port_json(p) for p in entry.inputs],
+                           "outputs": [_port_json(p) for p in entry.outputs]} if entry.io_ports else None),
+                extra_ports={group: [_port_json(p) for p in ports] for group, ports in entry.extra_ports.items()},
+                opsets=opsets,
+                local_path=str(local) if local else None,
+                data_dir=str(copy.data_dir) if copy.data_dir else None,
+                metadata=entry.metadata,
+            )
+            json_out({"schema": "onnxhub-tui/info", "version": JSON_VERSION, **_source_json(hub, manifest),
+                      "model": document})
+            return 0
+        _print_info(hub, entry, opsets, copy)
+    return 0
+
+
+def _print_info(hub: Hub, entry: ModelInfo, opsets: list[int], copy: LocalCopy) -> None:
+    model = entry.file()
+    rows: list[tuple[str, str]] = [
+        ("path", model.path),
+        ("opsets", ", ".join(str(o) for o in opsets) + f"  (showing {entry.opset})"),
+        ("onnx_version", entry.onnx_version or "?"),
+        ("size", f"{human_size(model.size)} ({model.size:,} bytes)" if model.size is not None else "?"),
+        ("sha256", model.sha or "(none: downloads cannot be verified)"),
+        ("tags", ", ".join(entry.tag_list) or "-"),
+    ]
+    if entry.has_test_data:
+        data = entry.file(with_data=True)
+        rows += [("with data", data.path), ("  size", human_size(data.size)), ("  sha256", data.sha or "(none)")]
+    else:
+        rows.append(("with data", "-"))
+    for key in sorted(set(entry.metadata) - _KNOWN_METADATA):
+        rows.append((key, json.dumps(entry.metadata[key], ensure_ascii=True)))
+    rows.append(("cached", str(copy.path) if copy.state == "complete" else (copy.state or "no")))
+    if copy.data_dir is not None:  # the model and its test_data_set_* folders, extracted
+        rows.append(("test data", str(copy.data_dir)))
+    print(f"{printable(entry.model)}  (opset {entry.opset}, {printable(hub.source.spec)})")
+    for key, value in rows:  # values are never cut: a path or a hash is only useful whole
+        print(f"  {key:<13} {printable(value)}")
+    if entry.io_ports is None:
+        print("\nio ports: not listed in the manifest")
+    else:
+        _ports_table("inputs", entry.inputs)
+        _ports_table("outputs", entry.outputs)
+    for group, ports in entry.extra_ports.items():
+        _ports_table(f"extra ports: {printable(group)}", ports)

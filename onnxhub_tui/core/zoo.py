@@ -1,0 +1,222 @@
+"""The whole ONNX Model Zoo: the models its hub manifest does not name, from an index shipped with the
+package, merged with the manifest for ``onnx/models`` (at ``main`` and at its last commit, b1eeaa1).
+
+The manifest lists 184 models; the zoo's final tree (b1eeaa1, 2025-06-27) holds 2,325 ``.onnx`` files
+and 52 models that exist only as a ``.tar.gz`` (a model with external data). Every one is a Git LFS
+pointer, so the index knows each file's SHA-256 and size; the 2024 additions also carry the facts of
+their ``turnkey_stats.yaml``. ``scripts/build_zoo_index.py`` makes the index from that tree
+(reproducibly); it is read on first use only.
+
+Tiers (``metadata["tier"]``; :data:`TIERS` gives each one's meaning):
+
+- ``validated``: the manifest's entries (and the few files of the zoo's ``validated/`` folder that the
+  manifest leaves out), checked by the zoo against reference outputs;
+- ``exports``: the 2024 exports from timm, transformers, torch_hub, torchvision and graph convolutions,
+  not validated;
+- ``skipped``: exports the zoo moved to a ``skip/`` folder as failing its checks (onnx/models#651).
+
+Names users can type (``model``), unique per (name, opset) under case-insensitive matching and never
+equal to a manifest name, so ``get_model_info("AlexNet")`` still means the manifest's AlexNet:
+
+- a 2024 export is named by its folder, ``<model>_Opset<N>_<author>``: ``adv_inception_v3_Opset16_timm``,
+  ``alexnet_Opset16_torch_hub`` (the same model exported by two libraries gets two names);
+- any other file by its file name without ``.onnx``: ``age_googlenet``;
+- should a name still clash (with a manifest name, or with another zoo name at the same opset), it gets
+  ``_zoo`` appended, then ``_zoo2``, ... in path order. The zoo is archived, so the names are stable.
+
+Where it is used: ``Hub(zoo=True)`` (the default; the CLI and the TUI) passes its manifest through
+:func:`whole_zoo`; ``hub.py`` passes ``zoo=False`` unless the repo spec ends with ``+zoo``
+(:func:`api_repo`). An ``archive_only`` entry's file is its ``.tar.gz``: download it with data, then
+:func:`archive_model_path` names the model to load. :func:`facts` gives a details panel its rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import json
+import re
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ManifestError
+from .manifest import Manifest, ModelInfo
+from .sources import Source
+
+ZOO_REPO = ("onnx", "models")
+ZOO_COMMIT = "b1eeaa1a"  # the zoo's last commit (2025-06-27), as far as its data README gives it
+INDEX_NAME = "zoo-b1eeaa1.json.gz"
+INDEX_FORMAT = 1
+# The API opt-in: onnx.hub's functions see the manifest's 184 unless the repo spec ends with this.
+ZOO_SUFFIX = "+zoo"
+
+TIERS: dict[str, str] = {
+    "validated": "in the zoo's validated set (the hub manifest): checked against reference outputs",
+    "exports": "a 2024 export (timm, transformers, torch_hub, torchvision, graph convolutions): not validated",
+    "skipped": "moved by the zoo to skip/ as failing its checks (onnx/models#651): may not load or run",
+}
+_HEX = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+def tier_for_path(model_path: str) -> str:
+    """A zoo file's tier from where the zoo keeps it."""
+    parts = model_path.split("/")
+    if "skip" in parts[:-1]:
+        return "skipped"
+    return "validated" if parts[0] == "validated" else "exports"
+
+
+def tier_of(entry: ModelInfo) -> str | None:
+    """The entry's tier, or None for an entry of a hub other than the zoo."""
+    tier = entry.metadata.get("tier")
+    return tier if isinstance(tier, str) else None
+
+
+@functools.lru_cache(maxsize=1)
+def index_path() -> Path:
+    """The shipped index (resolved once: ``importlib.resources`` costs a millisecond a call)."""
+    return Path(str(resources.files("onnxhub_tui") / "data" / INDEX_NAME))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path) -> tuple[dict[str, Any], tuple[ModelInfo, ...]]:
+    try:
+        data = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError, EOFError) as exc:
+        raise ManifestError(f"The zoo index {path} cannot be read ({exc}): reinstall onnxhub-tui.") from None
+    if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or not isinstance(data.get("entries"), list):
+        raise ManifestError(f"The zoo index {path} is not an index of format {INDEX_FORMAT}: reinstall onnxhub-tui.")
+    return data, tuple(ModelInfo(raw) for raw in data["entries"])
+
+
+def index_header(path: Path | None = None) -> dict[str, Any]:
+    """The index's own facts (commit, counts), without its entries."""
+    data, _ = _load(path or index_path())
+    return {k: v for k, v in data.items() if k != "entries"}
+
+
+def zoo_entries(path: Path | None = None) -> list[ModelInfo]:
+    """The zoo's models that its hub manifest does not name (2,141 ``.onnx`` files and 52 archive-only
+    models), each with its tier and turnkey facts in ``metadata``. Loaded once, on first call."""
+    return list(_load(path or index_path())[1])
+
+
+def is_zoo_source(source: Source) -> bool:
+    """``onnx/models`` on GitHub at ``main``, or at the zoo's last commit (a 7- to 40-digit prefix)."""
+    if source.kind != "github":
+        return False
+    owner_repo, _, ref = source.spec.partition(":")
+    if tuple(owner_repo.lower().split("/")) != ZOO_REPO:
+        return False
+    commit = ref.lower()  # a commit id is hex in any case; a branch name is exact
+    return ref == "main" or bool(_HEX.match(commit) and (commit.startswith(ZOO_COMMIT) or ZOO_COMMIT.startswith(commit)))
+
+
+def _with_tier(entry: ModelInfo, tier: str) -> ModelInfo:
+    if entry.metadata.get("tier") == tier:
+        return entry
+    return ModelInfo({**entry.raw_model_info, "metadata": {**entry.metadata, "tier": tier}})
+
+
+def _renamed(entry: ModelInfo, name: str) -> ModelInfo:
+    return ModelInfo({**entry.raw_model_info, "model": name})
+
+
+def unique_names(entries: Sequence[ModelInfo], taken: Iterable[str]) -> list[ModelInfo]:
+    """``entries`` with a name that clashes (case-insensitively) with ``taken`` or with an earlier entry
+    of the same opset given ``_zoo``, ``_zoo2``, ... (see the module's docstring)."""
+    reserved = {name.lower() for name in taken}
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for entry in entries:
+        name, n = entry.model, 1
+        while name.lower() in reserved or (name.lower(), entry.opset) in seen:
+            name = f"{entry.model}_zoo" + (str(n) if n > 1 else "")
+            n += 1
+        seen.add((name.lower(), entry.opset))
+        out.append(entry if name == entry.model else _renamed(entry, name))
+    return out
+
+
+def with_zoo(manifest_entries: Sequence[ModelInfo], source: Source, *, zoo: Sequence[ModelInfo] | None = None,
+             ) -> list[ModelInfo]:
+    """For the zoo's repo: the manifest's entries (tier ``validated``) followed by the zoo's others. The
+    manifest wins where both name a file; no zoo name equals a manifest name. Any other repo: unchanged.
+    ``zoo`` replaces the shipped index (tests, or an index made from another tree)."""
+    if not is_zoo_source(source):
+        return list(manifest_entries)
+    named = {e.model_path for e in manifest_entries}
+    others = [e for e in (zoo_entries() if zoo is None else zoo) if e.model_path not in named]
+    merged = [_with_tier(e, "validated") for e in manifest_entries]
+    return merged + unique_names(others, (e.model for e in manifest_entries))
+
+
+def whole_zoo(manifest: Manifest, *, zoo: Sequence[ModelInfo] | None = None) -> Manifest:
+    """``manifest`` with :func:`with_zoo`'s entries (the same object for a repo that is not the zoo)."""
+    if not is_zoo_source(manifest.source):
+        return manifest
+    return dataclasses.replace(manifest, entries=with_zoo(manifest.entries, manifest.source, zoo=zoo))
+
+
+def api_repo(repo: str | None) -> tuple[str | None, bool]:
+    """The API's opt-in: ``"onnx/models:main+zoo"`` -> (``"onnx/models:main"``, True). Without the
+    suffix onnx.hub's functions see the manifest alone (scripts written for onnx.hub must not start
+    picking a 2024 export because it has a higher opset)."""
+    if repo is not None and repo.endswith(ZOO_SUFFIX):
+        return repo[: -len(ZOO_SUFFIX)] or None, True
+    return repo, False
+
+
+def _count(n: int) -> str:
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}".replace(".0" + unit, unit)
+    return str(n)
+
+
+def facts(entry: ModelInfo, *, top_ops: int = 5) -> list[tuple[str, str]]:
+    """(label, text) rows of what the index knows about a zoo entry, and what is unknown until it is
+    downloaded, for a details panel or ``info`` (empty for entries of other hubs)."""
+    rows: list[tuple[str, str]] = []
+    tier = tier_of(entry)
+    if tier is not None:
+        rows.append(("tier", f"{tier}: {TIERS.get(tier, '?')}"))
+    turnkey = entry.metadata.get("turnkey")
+    if isinstance(turnkey, dict):
+        for key, label in (("author", "author"), ("task", "task"), ("class", "class")):
+            if turnkey.get(key):
+                rows.append((label, str(turnkey[key])))
+        if isinstance(turnkey.get("parameters"), int):
+            rows.append(("parameters", f"{_count(turnkey['parameters'])} ({turnkey['parameters']:,})"))
+        ops = turnkey.get("ops")
+        if isinstance(ops, dict) and ops:
+            shown = ", ".join(f"{op} {n}" for op, n in list(ops.items())[:top_ops])
+            rows.append(("top operators", shown + (f" (+{len(ops) - top_ops} more kinds)" if len(ops) > top_ops else "")))
+        if turnkey.get("script"):
+            rows.append(("source script", str(turnkey["script"])))
+    if entry.metadata.get("archive_only"):
+        rows.append(("archive only", "the model and its external data come as one .tar.gz"))
+    unknown = entry.metadata.get("unknown_until_download")
+    if isinstance(unknown, list) and unknown:
+        rows.append(("unknown until downloaded", ", ".join(str(u) for u in unknown)))
+    return rows
+
+
+def archive_model_path(folder: Path, entry: ModelInfo) -> Path:
+    """The ``.onnx`` inside an archive-only model's extracted folder (``Hub.download(entry,
+    with_data=True)``), for loading with its external data beside it. The one ``.onnx`` there, or the
+    one named like the archive; a clear error when there is none or the choice is ambiguous."""
+    from .errors import HubError
+
+    models = sorted(p for p in Path(folder).rglob("*.onnx") if p.is_file() and not p.is_symlink())
+    if len(models) == 1:
+        return models[0]
+    wanted = entry.model_path.rsplit("/", 1)[-1].removesuffix(".tar.gz") + ".onnx"
+    named = [p for p in models if p.name == wanted]
+    if len(named) == 1:
+        return named[0]
+    found = ", ".join(str(p.relative_to(folder)) for p in models[:5]) or "none"
+    raise HubError(f"{entry.label}: cannot tell which model in {folder} to load (.onnx files: {found}).")

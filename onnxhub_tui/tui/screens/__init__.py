@@ -1,0 +1,1 @@
+"""The app's screens: one per mode (models, downloads, cache) and the modals."""
