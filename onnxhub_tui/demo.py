@@ -28,7 +28,8 @@ from urllib.parse import unquote, urlsplit
 import platformdirs
 
 from .core.build import build_manifest, write_manifest
-from .core.errors import HubError
+from .core import settings as _settings
+from .core.errors import HubError, Hint
 from .core.paths import is_within
 from .core.sources import MANIFEST_NAME, Source, http_source
 
@@ -71,8 +72,9 @@ def onnx_test_data() -> Path:
 
 def demo_dir() -> Path:
     """Where the demo hub is built: ``$ONNXHUB_DEMO_DIR``, else ``<user cache>/onnxhub-tui/demo-hub``."""
-    if os.environ.get("ONNXHUB_DEMO_DIR"):
-        return Path(os.environ["ONNXHUB_DEMO_DIR"]).expanduser()
+    configured = _settings.load().demo_dir
+    if configured is not None:
+        return configured
     return platformdirs.user_cache_path("onnxhub-tui", appauthor=False) / "demo-hub"
 
 
@@ -142,8 +144,7 @@ def ensure_demo_hub(folder: Path | None = None, say: Callable[[str], None] | Non
         _build(folder)
     except OSError as exc:
         raise HubError(
-            f"Cannot build the demo hub in {folder}: {exc.strerror or exc}. "
-            "Set ONNXHUB_DEMO_DIR to a writable folder."
+            f"Cannot build the demo hub in {folder}: {exc.strerror or exc}.", hints=(Hint.DEMO_DIR,)
         ) from None
     return folder
 
@@ -157,7 +158,7 @@ def _build(folder: Path) -> None:
         if _populate(tmp) == 0:
             raise HubError(
                 f"The installed onnx has no backend test models under {onnx_test_data()}, and the demo is "
-                "built from them: reinstall onnx from its official wheel, or use --repo."
+                "built from them: reinstall onnx from its official wheel.", hints=(Hint.REPO,)
             )
         result = build_manifest(tmp)
         for entry in result.entries:  # every path starts with demo/: as a tag it would say nothing

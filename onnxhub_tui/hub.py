@@ -15,7 +15,7 @@ import onnx
 
 from .core import cache
 from .core.client import Hub
-from .core.errors import HubError, UntrustedRepoError
+from .core.errors import Hint, HubError, UntrustedRepoError
 from .core.manifest import ModelInfo
 from .core.modelio import load_model
 from .progress import bar_callback, progress_bars
@@ -84,9 +84,17 @@ def _confirm_trust(hub: Hub, repo: str, silent: bool) -> bool:
     return input().strip().lower() == "y"
 
 
+def _cached(hub: Hub, info: ModelInfo, with_data: bool) -> bool:
+    copy = hub.local_copy(info)
+    state = copy.data_state if with_data else copy.state
+    if state == "damaged":
+        log.warning("The cached copy of %s is damaged (not the manifest's size); downloading it again", info.label)
+    return state == "complete"
+
+
 def _fetch(hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, silent: bool) -> Path | None:
     target = hub.local_path(info, with_data)
-    if target.exists() and not force:
+    if not force and _cached(hub, info, with_data):
         log.info("Using cached %s model from %s", info.model, target)
         return hub.download(info, with_data=with_data)  # extracts the archive if needed
     if not _confirm_trust(hub, repo, silent):
@@ -107,15 +115,16 @@ def load(
     with _hub(repo) as hub:
         info = hub.manifest().find(model, opset)
         # A file downloaded now was hashed and verified as it was written; only a cached one is hashed here.
-        fetched_now = force_reload or not hub.local_path(info).exists()
+        fetched_now = force_reload or hub.local_copy(info).state != "complete"
         path = _fetch(hub, info, repo, with_data=False, force=force_reload, silent=silent)
     if path is None:
         return None
     proto, digest = load_model(path, digest=not fetched_now)
-    if digest is not None and info.model_sha is not None and digest != info.model_sha:
+    if digest is not None and info.model_sha is not None and not cache.same_sha(digest, info.model_sha):
         raise HubError(
             f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "
-            "The model in the hub may have been updated. Use force_reload to download the model from the model hub."
+            "The model in the hub may have been updated, or the cached copy damaged.",
+            hints=(Hint.FORCE,),
         )
     return proto
 
@@ -131,10 +140,9 @@ def download_model_with_test_data(
     with _hub(repo) as hub:
         info = hub.manifest().find(model, opset)
         folder = _fetch(hub, info, repo, with_data=True, force=force_reload, silent=silent)
-    if folder is None:
-        return None
-    children = sorted(os.listdir(folder))
-    return os.path.join(folder, children[0]) if children else str(folder)
+        if folder is None:
+            return None
+        return str(hub.local_copy(info).data_dir or folder)  # the one answer, as the CLI and the TUI give
 
 
 def load_composite_model(

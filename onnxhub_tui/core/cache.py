@@ -1,136 +1,49 @@
-"""The onnx.hub-compatible cache: where it is, its layout, and scan / verify / delete plans.
+"""The onnx.hub-compatible cache: scan / verify / delete plans, hub-scoped prune, cached states.
 
-Only this module deletes files from the cache.
+Only this module deletes files from the cache. Where files live and the cheap per-entry answer
+(``local_copy``) are in ``core/layout``; their names are re-exported here, so ``cache.X`` keeps working.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import re
 import shutil
-import socket
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-
-import platformdirs
+from pathlib import Path
 
 from .errors import UnsafePathError
 from .hashing import sha256_file
+from .layout import (  # noqa: F401 - re-exported: the cache's public names, as before the split
+    _PLAIN_PATH,
+    _PRIVATE_PART,
+    _SHA_PREFIX,
+    PART,
+    TAR_SUFFIX,
+    TOOL_DIR,
+    LocalCopy,
+    _extracted_name,
+    _rel_key,
+    cached_path,
+    cached_rel,
+    data_archive,
+    data_folder,
+    default_cache_dir,
+    extracted_dir,
+    file_state,
+    local_copy,
+    lock_path,
+    model_file,
+    part_files,
+    part_owner_alive,
+    private_part,
+    same_sha,
+)
 from .manifest import ModelInfo
-from .paths import check_relative_path, is_within
-
-TOOL_DIR = ".onnxhub-tui"  # our own files inside the cache (manifests, locks); onnx.hub ignores it
-PART = ".part"
-_SHA_PREFIX = re.compile(r"^([0-9a-f]{64})_(.+)$")
-_PRIVATE_PART = re.compile(r"^(?P<final>.+)\.part\.(?P<host>[^.]+)-(?P<pid>\d+)-(?P<rand>[0-9a-f]+)$")
-TAR_SUFFIX = ".tar.gz"
-
-
-# -- location and layout -----------------------------------------------------------------------------
-
-
-def default_cache_dir() -> Path:
-    """onnx.hub's own choice, so existing caches are shared."""
-    if os.environ.get("ONNX_HOME"):
-        return Path(os.environ["ONNX_HOME"]) / "hub"
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "onnx" / "hub"
-    return platformdirs.user_cache_path("onnx", appauthor=False) / "hub"
-
-
-def cached_rel(model_path: str, sha: str | None) -> PurePosixPath:
-    """onnx.hub's layout: ``<dirs of model_path>/<sha>_<file name>``, relative to the cache."""
-    try:
-        rel = check_relative_path(model_path)
-    except ValueError as exc:
-        raise UnsafePathError(f"Refusing manifest path: {exc}.") from None
-    return rel.with_name(f"{sha}_{rel.name}" if sha else rel.name)
-
-
-def cached_path(cache_dir: Path, model_path: str, sha: str | None) -> Path:
-    """The file's place in the cache; refuses anything that would land outside it."""
-    target = Path(cache_dir).joinpath(*cached_rel(model_path, sha).parts)
-    if not is_within(target, cache_dir):
-        raise UnsafePathError(f"Refusing manifest path {model_path!r}: it resolves outside the cache {cache_dir}.")
-    return target
-
-
-def model_file(cache_dir: Path, entry: ModelInfo) -> Path:
-    return cached_path(cache_dir, entry.model_path, entry.model_sha)
-
-
-def data_archive(cache_dir: Path, entry: ModelInfo) -> Path | None:
-    if not entry.model_with_data_path:
-        return None
-    return cached_path(cache_dir, entry.model_with_data_path, entry.model_with_data_sha)
-
-
-def extracted_dir(archive: Path) -> Path:
-    """onnx.hub's folder for an archive: the same name without ``.tar.gz``."""
-    return archive.with_name(_extracted_name(archive.name))
-
-
-def _extracted_name(name: str) -> str:
-    # Without a SHA prefix, ".tar.gz", "..tar.gz" or "...tar.gz" would leave "", "." or "..": a ValueError
-    # from Path.with_name, or the parent folder itself. Those archives extract to "<name>.d".
-    stem = name[: -len(TAR_SUFFIX)] if name.endswith(TAR_SUFFIX) else ""
-    return stem if stem not in ("", ".", "..") else name + ".d"
-
-
-def lock_path(cache_dir: Path, target: Path) -> Path:
-    digest = hashlib.sha256(str(target).encode()).hexdigest()[:32]
-    return Path(cache_dir) / TOOL_DIR / "locks" / f"{digest}.lock"
-
-
-def private_part(target: Path) -> Path:
-    """A part file owned by this process; its name says who owns it."""
-    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
-    return target.with_name(f"{target.name}{PART}.{host}-{os.getpid()}-{os.urandom(4).hex()}")
-
-
-def part_owner_alive(part: Path) -> bool:
-    """Whether a private part belongs to a process that is still running on this host."""
-    match = _PRIVATE_PART.match(part.name)
-    if not match:
-        return False
-    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
-    if match["host"] != host:
-        return True  # another machine's: cannot know, so never touch it
-    pid = int(match["pid"])
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """A killed process nobody reaped (PID 1 in many containers never does) keeps its pid but writes
-    nothing: its part is abandoned, to be resumed or pruned. Linux only (/proc); elsewhere: running."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]  # after "pid (comm)", comm may hold anything
-    except (OSError, IndexError):
-        return False
-    return state in (b"Z", b"X")
-
-
-def part_files(target: Path) -> list[Path]:
-    """The resumable part and any private parts of ``target``."""
-    try:
-        names = os.listdir(target.parent)
-    except OSError:
-        return []
-    prefix = target.name + PART
-    return [target.parent / n for n in names if n == prefix or n.startswith(prefix + ".")]
-
+from .paths import is_within
 
 # -- scan --------------------------------------------------------------------------------------------
 
@@ -140,7 +53,7 @@ class CachedFile:
     path: Path
     rel: str  # posix path relative to the cache root
     size: int
-    state: str  # "complete" | "partial" | "orphan" | "extracted" | "unknown"
+    state: str  # "complete" | "partial" | "damaged" (wrong size) | "orphan" | "extracted" | "unknown"
     entry: ModelInfo | None = None
     kind: str = "model"  # "model" | "data" (archive or its extracted folder)
     in_use: bool = False
@@ -155,9 +68,10 @@ class CachedFile:
     @property
     def expected_sha(self) -> str | None:
         if self.entry is not None:
-            return self.entry.model_with_data_sha if self.kind == "data" else self.entry.model_sha
+            sha = self.entry.model_with_data_sha if self.kind == "data" else self.entry.model_sha
+            return sha.lower() if sha else None
         match = _SHA_PREFIX.match(self.path.name)
-        return match[1] if match else None
+        return match[1].lower() if match else None
 
 
 @dataclass
@@ -172,9 +86,16 @@ class CacheGroup:
 
 @dataclass
 class CacheReport:
+    """A scan. A hub-scoped one (``scoped_report``, ``Hub.cache_report``) also carries ``folders``, the
+    hub's own cache folders, and ``named``, the cache paths named by any manifest cached in this cache:
+    ``prunable`` calls a file an orphan only inside ``folders`` and only when nothing names it, because
+    every hub a user visits shares this cache. ``folders`` None: a bare ``scan``, not scoped."""
+
     root: Path
     files: list[CachedFile]
     warnings: list[str] = field(default_factory=list)
+    folders: frozenset[str] | None = None
+    named: frozenset[str] = frozenset()
 
     @property
     def size(self) -> int:
@@ -207,20 +128,6 @@ def _index(entries: Iterable[ModelInfo]) -> dict[str, tuple[ModelInfo, str]]:
         except UnsafePathError:
             continue
     return index
-
-
-# Segments of plain characters, none starting with a dot: normal, relative and safe as they are.
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]*(?:/[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]*)*\Z")
-
-
-def _rel_key(model_path: str, sha: str | None) -> str:
-    """``str(cached_rel(...))`` with string operations: PurePosixPath cost ~0.2 s per 10,000 entries.
-    Paths that are not plain (``a//b``, ``./a``, ``.x``, spaces) take the PurePosixPath way, same result."""
-    if not _PLAIN_PATH.match(model_path):
-        return str(cached_rel(model_path, sha))
-    head, _, name = model_path.rpartition("/")
-    name = f"{sha}_{name}" if sha else name
-    return f"{head}/{name}" if head else name
 
 
 def _tree_size(path: Path) -> int:
@@ -308,6 +215,10 @@ def _classify(
         state = "extracted"
     hit = index.get(final_rel) if index is not None else None
     entry_, kind = hit if hit else (None, "data" if name.endswith(TAR_SUFFIX) or is_dir else "model")
+    if hit and state == "complete" and not is_link:
+        expected = entry_.model_with_data_bytes if kind == "data" else entry_.model_bytes
+        if not stat.S_ISREG(st.st_mode) or (expected is not None and size != expected):
+            state = "damaged"  # as layout.file_state: a truncated copy is not a cached model
     if is_link:
         state = "orphan"
     elif index is not None and hit is None and state != "partial":
@@ -358,7 +269,7 @@ def verify(file: CachedFile, progress: Callable[[int], None] | None = None) -> V
         actual = sha256_file(file.path, progress=progress).hexdigest()
     except OSError as exc:
         return VerifyResult(file, False, message=f"cannot read: {exc.strerror or exc}")
-    if actual == expected:
+    if actual == expected.lower():
         return VerifyResult(file, True, actual, "ok")
     return VerifyResult(file, False, actual, f"SHA-256 {actual} but expected {expected}")
 
@@ -454,11 +365,130 @@ def manifest_folders(entries: Iterable[ModelInfo]) -> set[str]:
 
 
 def prunable(report: CacheReport, folders: Iterable[str] | None = None) -> list[CachedFile]:
-    """Partial downloads no process owns, and files no manifest entry names. The cache is shared by every
-    hub a user visits, so ``folders`` (see ``manifest_folders``) limits orphans to that hub's own folders."""
-    within = None if folders is None else set(folders)
+    """Partial downloads no process owns, and orphans: files in the hub's folders that no manifest cached
+    in this cache names (a hub-scoped report knows both; see ``CacheReport``). ``folders``: the old way to
+    scope a bare scan, kept until the front ends use ``Hub.cache_report``."""
+    within = set(folders) if folders is not None else report.folders
     return [
         f for f in report.files
         if (f.state == "partial" and not f.in_use)
-        or (f.state == "orphan" and (within is None or f.group in within))
+        or (f.state == "orphan" and (within is None or f.group in within) and f.rel not in report.named)
     ]
+
+
+# -- the hub-scoped report ---------------------------------------------------------------------------
+
+
+def scoped_report(cache_dir: Path, entries: list[ModelInfo], *, verdicts: bool = True) -> CacheReport:
+    """A scan for one hub. An orphan outside the hub's folders, or named by a manifest another hub
+    cached here, is not this hub's to judge: it gets the verdict of a scan without a manifest
+    (``verdicts=False`` leaves its label "orphan"; ``prunable`` leaves it alone either way)."""
+    report = scan(cache_dir, entries)
+    report.folders = frozenset(manifest_folders(entries))
+    suspects = [i for i, f in enumerate(report.files) if f.state == "orphan" and not f.is_link]
+    if not suspects:
+        return report  # the common case pays for no other manifest
+    report.named = named_by_cached_manifests(cache_dir, report.warnings)
+    for i in suspects if verdicts else ():
+        f = report.files[i]
+        if f.group not in report.folders or f.rel in report.named:
+            report.files[i] = _classify(f.path, f.rel, None, f.path.is_dir())
+    return report
+
+
+def unscoped_report(cache_dir: Path) -> CacheReport:
+    """A scan without any manifest: no orphan verdicts, so a prune takes only abandoned partials."""
+    report = scan(cache_dir, None)
+    report.folders = frozenset()
+    return report
+
+
+_named_memo: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
+
+
+def named_by_cached_manifests(cache_dir: Path, warnings: list[str] | None = None) -> frozenset[str]:
+    """Every cache path (model, archive, extracted folder) a manifest cached in ``<cache>/.onnxhub-tui/
+    manifests`` names. Remembered per file (size, mtime), so a rescan does not parse them again."""
+    store = Path(cache_dir) / TOOL_DIR / "manifests"
+    try:
+        names = sorted(n for n in os.listdir(store) if n.endswith(".json"))
+    except OSError:
+        return frozenset()
+    named: set[str] = set()
+    for name in names:
+        path = store / name
+        try:
+            st = path.stat()
+            key = (st.st_size, st.st_mtime_ns)
+            memo = _named_memo.get(str(path))
+            if memo is None or memo[0] != key:
+                memo = (key, _names_in(path.read_bytes()))
+                _named_memo[str(path)] = memo
+        except (OSError, ValueError, RecursionError) as exc:
+            if warnings is not None:
+                warnings.append(f"cannot read the cached manifest {path}: {getattr(exc, 'strerror', None) or exc}")
+            continue
+        named |= memo[1]
+    return frozenset(named)
+
+
+def _names_in(body: bytes) -> frozenset[str]:
+    from .manifest import _gc_paused  # noqa: PLC0415 - a big manifest parses 3x faster without the GC
+
+    with _gc_paused():
+        data = json.loads(body)
+    keys: set[str] = set()
+    for raw in data if isinstance(data, list) else ():
+        meta = raw.get("metadata") if isinstance(raw, dict) else None
+        if not isinstance(meta, dict):
+            continue
+        for path, sha, archive in ((raw.get("model_path"), meta.get("model_sha"), False),
+                                   (meta.get("model_with_data_path"), meta.get("model_with_data_sha"), True)):
+            if not isinstance(path, str) or not (sha is None or isinstance(sha, str)):
+                continue
+            try:
+                rel = _rel_key(path, sha)
+            except UnsafePathError:
+                continue
+            keys.add(rel)
+            if archive:
+                head, _, name = rel.rpartition("/")
+                keys.add(f"{head}/{_extracted_name(name)}" if head else _extracted_name(name))
+    return frozenset(keys)
+
+
+# -- cached states for a whole table -----------------------------------------------------------------
+
+_PART_SUFFIX = re.compile(r"\.part(\.[^.]+-\d+-[0-9a-f]+)?$")
+
+
+def cached_states(report: CacheReport, entries: list[ModelInfo]) -> dict[str, str]:
+    """Entry key -> "complete" | "partial" | "damaged" for the model files of ``entries``, from a scan
+    made *without* the manifest (``scan(cache_dir, None)``; a scoped one works too).
+
+    Why not ``scan(cache_dir, entries)``: that indexes every entry's cache path first, about 5 s for
+    50,000 entries; here each cached file names its entry (``<dirs>/<sha>_<name>``), so the cost
+    follows the size of the cache, not of the manifest. Sizes are compared as in ``local_copy``."""
+    by_path = {e.model_path: e for e in entries}
+    states: dict[str, str] = {}
+    for f in report.files:
+        if f.state not in ("complete", "partial", "unknown", "damaged") or f.is_link:
+            continue
+        rel = _PART_SUFFIX.sub("", f.rel) if f.state == "partial" else f.rel
+        folder, _, name = rel.rpartition("/")
+        match = _SHA_PREFIX.match(name)
+        if match:
+            entry = by_path.get(f"{folder}/{match[2]}" if folder else match[2])
+            if entry is None or (entry.model_sha or "").lower() != match[1].lower():
+                continue
+        else:  # an entry without a SHA-256 is cached under its plain name
+            entry = by_path.get(rel)
+            if entry is None or entry.model_sha:
+                continue
+        if f.state == "partial":
+            states.setdefault(entry.model_path, "partial")
+        elif f.state == "damaged" or (entry.model_bytes is not None and f.size != entry.model_bytes):
+            states[entry.model_path] = "damaged"
+        else:
+            states[entry.model_path] = "complete"
+    return states

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from . import cache, download, extract
-from .errors import DownloadError
+from .errors import DownloadError, HubError
 from .http import is_offline, make_client
 from .manifest import Manifest, ModelInfo, load_manifest
 from .sources import Source, parse_repo_spec
@@ -53,22 +53,36 @@ class Hub:
         if with_data:
             archive = cache.data_archive(self.cache_dir, entry)
             if archive is None:
-                raise DownloadError(f"{entry.model} (opset {entry.opset}) has no model-with-data archive.")
+                raise DownloadError(f"{entry.label} has no model-with-data archive.")
             return archive
         return cache.model_file(self.cache_dir, entry)
 
+    def local_copy(self, entry: ModelInfo) -> cache.LocalCopy:
+        """What the cache holds for ``entry`` (stat calls only): see ``cache.LocalCopy``."""
+        return cache.local_copy(self.cache_dir, entry)
+
     def cache_state(self, entry: ModelInfo) -> str | None:
-        """"complete", "partial" or None, from file names alone (cheap enough for every table row)."""
+        """Old name for ``local_copy(entry).state``: "complete", "partial", "damaged" or None."""
+        return self.local_copy(entry).state
+
+    def cache_report(self, *, require_manifest: bool = True) -> cache.CacheReport:
+        """The cache scanned for this hub (``cache.scoped_report``): ``cache.prunable(report)`` then takes
+        abandoned partials and this hub's orphans only. Without a manifest (offline, unreachable) it
+        raises, unless ``require_manifest=False``: then an unscoped scan that prunes only abandoned partials."""
         try:
-            path = cache.model_file(self.cache_dir, entry)
-        except Exception:  # an unsafe path is simply not cached
-            return None
-        if path.is_file():
-            return "complete"
-        return "partial" if cache.part_files(path) else None
+            entries = self.manifest().entries
+        except HubError:
+            if require_manifest:
+                raise
+            return cache.unscoped_report(self.cache_dir)
+        return cache.scoped_report(self.cache_dir, entries)
 
     def scan_cache(self, entries: list[ModelInfo] | None = None) -> cache.CacheReport:
-        return cache.scan(self.cache_dir, entries)
+        """Old form of ``cache_report``, kept until the front ends switch: scoped to ``entries`` (this
+        hub's) for ``prunable`` but with the old labels (another hub's file still reads "orphan")."""
+        if entries is None:
+            return cache.unscoped_report(self.cache_dir)
+        return cache.scoped_report(self.cache_dir, entries, verdicts=False)
 
     # -- downloads
     def download(
@@ -79,14 +93,16 @@ class Hub:
         progress: download.Progress | None = None,
         cancel: download.CancelToken | None = None,
     ) -> Path:
-        """Download (if needed) and return the model file, or the extracted test-data folder."""
+        """Download (if needed) and return the model file, or the archive's extraction folder (onnx.hub's
+        ``<sha>_<name>``; the folder holding the model and its test_data_set_* inside it is
+        ``local_copy(entry).data_dir``). A damaged copy (wrong size) is fetched again.
+        ``with_data`` and ``force`` become keyword-only once the front ends pass them so."""
         target = self.local_path(entry, with_data)
-        rel = entry.model_with_data_path if with_data else entry.model_path
-        sha = entry.model_with_data_sha if with_data else entry.model_sha
-        size = entry.model_with_data_bytes if with_data else entry.model_bytes
-        if force or not target.exists():
+        copy = self.local_copy(entry)
+        if force or (copy.data_state if with_data else copy.state) != "complete":
             download.download_file(
-                self.client, self.source, rel, target, self.cache_dir, sha, size, progress, cancel, force
+                client=self.client, source=self.source, file=entry.file(with_data), target=target,
+                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force,
             )
         if not with_data:
             return target

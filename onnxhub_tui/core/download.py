@@ -25,17 +25,22 @@ import filelock
 import httpx
 
 from . import cache, http
+from . import settings as _settings
 from .errors import (
     CancelledError,
     DiskSpaceError,
     DownloadError,
     HashMismatchError,
+    Hint,
     LfsPointerError,
     NetworkError,
     OfflineError,
 )
+from .diskio import BackgroundFlush, fsync_dir
 from .hashing import sha256_file
-from .sources import Source, file_url_to_path
+from .manifest import FileRef
+from .sources import Source
+from .throttle import Throttle
 
 CHUNK = 1024 * 1024
 LFS_POINTER_PREFIX = b"version https://git-lfs"
@@ -98,7 +103,7 @@ class _State:
 
 def locks_enabled() -> bool:
     # Some network filesystems hang or lie on locks; correctness never depends on them.
-    return os.environ.get("ONNXHUB_LOCKS", "on").lower() not in {"off", "0", "no", "false"}
+    return _settings.load().locks
 
 
 @contextlib.contextmanager
@@ -165,66 +170,20 @@ def _discard(state: _State) -> None:
         state.path.unlink()
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _check_space(directory: Path, needed: int | None) -> None:
     if not needed:
         return
     free = shutil.disk_usage(directory).free
     if free < needed:
         raise DiskSpaceError(
-            f"Not enough disk space in {directory}: {needed:,} bytes needed, {free:,} free. "
-            "Free some space (onnxhub-tui cache prune) or use another --cache-dir."
+            f"Not enough disk space in {directory}: {needed:,} bytes needed, {free:,} free.",
+            hints=(Hint.PRUNE, Hint.CACHE_DIR),
         )
 
 
-class _LocalResponse:
-    """A file:// source, read like an HTTP response that honours Range."""
-
-    def __init__(self, path: Path, offset: int) -> None:
-        self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
-        size = os.fstat(self._file.fileno()).st_size
-        self._file.seek(min(offset, size))
-        self.status_code = 206 if offset else 200
-        self.headers = httpx.Headers({"content-length": str(max(size - offset, 0))})
-        if offset:
-            self.headers["content-range"] = f"bytes {offset}-{size - 1}/{size}"
-
-    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        while True:
-            try:
-                chunk = self._file.read(chunk_size or CHUNK)
-            except OSError as exc:  # the source's fault (a vanished share), not the cache's: try the next location
-                raise _LocationFailed(f"read error: {exc.strerror or exc}") from None
-            if not chunk:
-                return
-            yield chunk
-
-    def close(self) -> None:
-        self._file.close()
-
-
 @contextlib.contextmanager
-def _open(client: httpx.Client, source: Source, url: str, offset: int) -> Iterator[object]:
-    if url.startswith("file://"):
-        try:
-            response = _LocalResponse(file_url_to_path(url), offset)
-        except FileNotFoundError:
-            raise _LocationFailed("file not found") from None
-        except OSError as exc:
-            raise _LocationFailed(exc.strerror or str(exc)) from None
-        try:
-            yield response
-        finally:
-            response.close()
-        return
+def _open(client: httpx.Client, source: Source, url: str, offset: int) -> Iterator[httpx.Response]:
+    # file:// goes through the client too (http.FileTransport answers it like a static host)
     headers = {"Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
@@ -268,6 +227,8 @@ def _transfer_once(
         if status == 416 and state.done:
             state.reset()  # our offset is past the server's end: start over
             return _Retry("HTTP 416 to a Range request", immediate=True)
+        if status >= 400 and url.startswith("file://"):
+            raise _LocationFailed(response.reason_phrase or f"HTTP {status}")  # "file not found", ...
         if status in (404, 410):
             raise _LocationFailed(f"HTTP {status} (not found)")
         if status >= 400:
@@ -321,21 +282,19 @@ def _head_text(path: Path) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:80]
 
 
-class _Throttle:
-    """Calls ``progress`` at most every 50 ms or every MiB (and once at the end): bytes arrive in pieces
-    of up to 64 KiB, and a front end's callback (a UI message, a bar redraw) costs more than a write."""
+class _Report:
+    """Calls ``progress`` at most every 50 ms (the one ``Throttle``) or every MiB, and once at the end."""
 
     def __init__(self, progress: Progress | None) -> None:
         self._progress = progress
-        self._last_time = 0.0
+        self._throttle = Throttle(0.05)
         self._last_done = -1
 
     def __call__(self, done: int, total: int | None, final: bool = False) -> None:
         if self._progress is None or done == self._last_done:
             return
-        now = time.monotonic()
-        if final or now - self._last_time >= 0.05 or done - self._last_done >= CHUNK:
-            self._last_time, self._last_done = now, done
+        if self._throttle.due(time.monotonic(), force=final or done - self._last_done >= CHUNK):
+            self._last_done = done
             self._progress(done, total)
 
 
@@ -351,12 +310,12 @@ def _write_body(
     # fixed 1 MiB chunk, httpx buffers until a whole MiB is in, so a dropped connection lost up to 1 MiB that
     # had arrived, a slow link showed no progress for a MiB at a time, and cancel waited for the next MiB.
     # Writing and hashing stay on this thread: a separate writer thread measured no faster here (the disk
-    # is the slower part, see _BackgroundFlush) and cost ~0.2 s more CPU per 512 MB.
-    report = _Throttle(progress)
+    # is the slower part, see diskio.BackgroundFlush) and cost ~0.2 s more CPU per 512 MB.
+    report = _Report(progress)
     with open(state.path, "r+b") as f:
         f.seek(state.done)
         f.truncate()
-        flusher = _BackgroundFlush(f.fileno())
+        flusher = BackgroundFlush(f.fileno())
         try:
             for chunk in response.iter_raw():  # type: ignore[attr-defined]
                 if cancel is not None and cancel.cancelled:
@@ -373,53 +332,6 @@ def _write_body(
             flusher.close()  # before the fd is closed: that thread must never sync a reused descriptor
             f.flush()
             os.fsync(f.fileno())
-
-
-_datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
-
-
-class _BackgroundFlush:
-    """Writes dirty pages back while the body is still arriving, so the final fsync has little left.
-
-    Measured on a 512 MB model over loopback: the fsync after the transfer took 0.7-1.3 s on its own
-    (the disk, not the network, is the slower part); with this thread overlapping it, about 0.05 s.
-    The thread starts only once FLUSH_EVERY bytes are written, so small files never start one."""
-
-    FLUSH_EVERY = 32 * 1024 * 1024
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._pending = 0
-        self._wake = threading.Event()
-        self._stop = False
-        self._thread: threading.Thread | None = None
-
-    def wrote(self, n: int) -> None:
-        self._pending += n
-        if self._pending < self.FLUSH_EVERY:
-            return
-        self._pending = 0
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="onnxhub-flush", daemon=True)
-            self._thread.start()
-        self._wake.set()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            if self._stop:
-                return
-            try:
-                _datasync(self._fd)  # releases the GIL; the writer keeps going meanwhile
-            except OSError:
-                return  # the final fsync reports real errors
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._stop = True
-            self._wake.set()
-            self._thread.join()
 
 
 def _is_lfs_pointer(path: Path) -> bool:
@@ -456,11 +368,12 @@ def _fetch_verified(
                 _discard(state)
                 raise DiskSpaceError(
                     f"The disk filled up while writing in {state.path.parent}: the partial file was removed "
-                    "to give the space back. Free some space or use another --cache-dir."
+                    "to give the space back.",
+                    hints=(Hint.PRUNE, Hint.CACHE_DIR),
                 ) from None
             raise
         if retry is None:
-            digest = state.hasher.hexdigest()
+            digest = state.hasher.hexdigest()  # lower-case hex; ``sha`` is lowered by download_file
             if sha is None or digest == sha:
                 return
             state.reset()
@@ -490,25 +403,29 @@ def _cache_write_errors(target: Path) -> Iterator[None]:
     except OSError as exc:
         raise DownloadError(
             f"Cannot write {target.name} in {target.parent}: {exc.strerror or exc}. "
-            "Check that the cache folder is writable, or use another --cache-dir (or ONNX_HOME)."
+            "Check that the cache folder is writable.",
+            hints=(Hint.CACHE_DIR,),
         ) from None
 
 
 def download_file(
+    *,
     client: httpx.Client,
     source: Source,
-    rel_path: str,
+    file: FileRef,
     target: Path,
     cache_dir: Path,
-    sha: str | None,
-    size: int | None,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
     force: bool = False,
     policy: http.RetryPolicy | None = None,
 ) -> Path:
-    """Make ``target`` a verified copy of ``rel_path``, trying each of the source's locations in order."""
+    """Make ``target`` a verified copy of ``file`` (``ModelInfo.file(with_data)``), trying each of the
+    source's locations in order. A copy already at ``target`` is kept unless ``force`` or its size is
+    not the manifest's (a damaged copy is replaced)."""
     policy = policy or http.RetryPolicy.from_env()
+    rel_path, size = file.path, file.size
+    sha = file.sha.lower() if file.sha else None  # a manifest may write its SHA-256 in upper case
     if not cache.is_within(target, cache_dir):  # callers build target with cache.cached_path; re-check anyway
         raise DownloadError(f"Refusing to write {target}: it is outside the cache {cache_dir}.")
     tried: list[_Attempt] = []
@@ -516,8 +433,8 @@ def download_file(
     with _cache_write_errors(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         with _file_lock(cache_dir, target, cancel):
-            if target.exists() and not force:
-                return target  # another job or process finished it while we waited
+            if not force and cache.file_state(target, size) == "complete":
+                return target  # another job or process finished it while we waited (a damaged copy is replaced)
             state = _adopt_part(target)
             wrong_digests: dict[str, int] = {}
             try:
@@ -529,7 +446,7 @@ def download_file(
                         kinds.append(failed.kind)
                         continue
                     os.replace(state.path, target)
-                    _fsync_dir(target.parent)
+                    fsync_dir(target.parent)
                     return target
             except BaseException:
                 _park_part(state, target)

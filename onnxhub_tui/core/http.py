@@ -6,6 +6,8 @@ import contextlib
 import email.utils
 import os
 import random
+import re
+import stat
 import ssl
 import threading
 import time
@@ -17,22 +19,18 @@ from urllib.parse import urljoin
 import httpcore
 import httpx
 
-from .errors import NetworkError, OfflineError
+from . import settings as _settings
+from .errors import Hint, NetworkError, OfflineError
+from .sources import file_url_to_path
 
 USER_AGENT = "onnxhub-tui"
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_REDIRECTS = 10
 
 
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def offline_requested() -> bool:
-    return os.environ.get("ONNXHUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    """ONNXHUB_OFFLINE, read now (a bad value is a ``SettingsError``)."""
+    return _settings.load().offline
 
 
 @dataclass(frozen=True)
@@ -44,12 +42,12 @@ class RetryPolicy:
     max_wait: float = 30.0
 
     @classmethod
+    def from_settings(cls, settings: _settings.Settings) -> RetryPolicy:
+        return cls(attempts=settings.attempts, backoff=settings.backoff, max_wait=settings.max_wait)
+
+    @classmethod
     def from_env(cls) -> RetryPolicy:
-        return cls(
-            attempts=max(1, int(_env_float("ONNXHUB_RETRIES", cls.attempts))),
-            backoff=_env_float("ONNXHUB_BACKOFF", cls.backoff),
-            max_wait=_env_float("ONNXHUB_MAX_WAIT", cls.max_wait),
-        )
+        return cls.from_settings(_settings.load())
 
     def wait(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to sleep before retry number ``attempt`` (1-based)."""
@@ -78,7 +76,7 @@ class _OfflineTransport(httpx.BaseTransport):
     """Refuses every request before any socket is opened."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raise OfflineError(f"Offline mode is on (ONNXHUB_OFFLINE / --offline): not fetching {request.url}.")
+        raise OfflineError(f"Offline mode is on: not fetching {request.url}.", hints=(Hint.ONLINE,))
 
 
 # httpcore reads the socket 64 KiB at a time and h11 handles every read in Python: over a fast link that,
@@ -89,17 +87,19 @@ READ_NUM_BYTES = 1024 * 1024
 httpcore.HTTP11Connection.READ_NUM_BYTES = max(httpcore.HTTP11Connection.READ_NUM_BYTES, READ_NUM_BYTES)
 
 
-def make_client(offline: bool | None = None) -> httpx.Client:
+def make_client(offline: bool | None = None, settings: _settings.Settings | None = None) -> httpx.Client:
     """The shared client. Proxies come from the usual environment variables (httpx's trust_env)."""
+    settings = settings or _settings.load()
     if offline is None:
-        offline = offline_requested()
+        offline = settings.offline
     timeout = httpx.Timeout(
-        connect=_env_float("ONNXHUB_CONNECT_TIMEOUT", 10.0),
-        read=_env_float("ONNXHUB_READ_TIMEOUT", 30.0),
+        connect=settings.connect_timeout,
+        read=settings.read_timeout,
         write=30.0,
         pool=30.0,
     )
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+    mounts = {"file://": FileTransport()}  # a local hub is read through the same client (even offline)
     if offline:
         transport: httpx.BaseTransport | None = _OfflineTransport()
     elif set(urllib.request.getproxies()) - {"no"}:
@@ -113,8 +113,78 @@ def make_client(offline: bool | None = None) -> httpx.Client:
         follow_redirects=False,  # we follow them ourselves, re-deciding auth per hop
         headers={"User-Agent": USER_AGENT},
         transport=transport,
+        mounts=mounts,
         limits=limits,
     )
+
+
+_RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
+FILE_CHUNK = 1024 * 1024
+
+
+class _FileStream(httpx.SyncByteStream):
+    def __init__(self, fd: int, remaining: int) -> None:
+        self._fd = fd
+        self._remaining = remaining
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self._remaining > 0:
+            try:
+                chunk = os.read(self._fd, min(FILE_CHUNK, self._remaining))
+            except OSError as exc:  # the source's fault (a vanished share): transient, like a dropped link
+                raise httpx.ReadError(f"read error: {exc.strerror or exc}") from None
+            if not chunk:
+                return
+            self._remaining -= len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+class FileTransport(httpx.BaseTransport):
+    """``file://`` answered like a static HTTP host (200, 206 for one ``bytes=N-[M]`` range, 404, 416),
+    so the download path has no special case for a local hub. Only regular files are opened: a FIFO
+    under a model's name would block the read forever."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        def fail(status: int, reason: str) -> httpx.Response:
+            return httpx.Response(status, headers={"content-length": "0"}, extensions={"reason_phrase": reason.encode()})
+
+        if request.url.host not in ("", "localhost"):
+            return fail(404, f"not a local file (host {request.url.host})")
+        try:
+            path = file_url_to_path(str(request.url))
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return fail(404, "file not found")
+        except (OSError, ValueError) as exc:
+            return fail(403, getattr(exc, "strerror", None) or str(exc))
+        if not stat.S_ISREG(st.st_mode):
+            return fail(403, "is a directory, not a file" if stat.S_ISDIR(st.st_mode)
+                        else "not a regular file (a FIFO, socket or device)")
+        size = st.st_size
+        start, end, status = 0, size - 1, 200
+        match = _RANGE.match(request.headers.get("range", "").strip())
+        if match:
+            start = int(match[1])
+            end = min(int(match[2]), size - 1) if match[2] else size - 1
+            if start >= size or start > end:
+                return httpx.Response(416, headers={"content-range": f"bytes */{size}", "content-length": "0"})
+            status = 206
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # never wait on a swapped-in FIFO
+        except OSError as exc:
+            return fail(404 if isinstance(exc, FileNotFoundError) else 403, exc.strerror or str(exc))
+        os.lseek(fd, start, os.SEEK_SET)
+        headers = {"content-length": str(max(end - start + 1, 0)), "accept-ranges": "bytes"}
+        if status == 206:
+            headers["content-range"] = f"bytes {start}-{end}/{size}"
+        if request.method == "HEAD":
+            os.close(fd)
+            return httpx.Response(status, headers=headers)
+        return httpx.Response(status, headers=headers, stream=_FileStream(fd, end - start + 1))
 
 
 _ssl_lock = threading.Lock()
@@ -169,7 +239,8 @@ def open_stream(
     """GET ``url`` following redirects; auth headers are chosen again for each hop's host,
     so a token never follows a redirect to another host. Yields the final streamed response."""
     seen: list[str] = []
-    current = url
+    # httpx takes a URL without a host for a relative one: name the host RFC 8089 implies
+    current = "file://localhost/" + url[len("file:///"):] if url.startswith("file:///") else url
     while True:
         headers = dict(extra_headers or {})
         headers.update(headers_for(current))

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from . import http
-from .errors import ManifestError, ModelNotFoundError, NetworkError, OfflineError
+from .errors import Hint, ManifestError, ModelNotFoundError, NetworkError, OfflineError
 from .paths import relative_path_problem
 from .sources import Source, file_url_to_path
 
@@ -380,8 +380,9 @@ def load_manifest(source: Source, cache_dir: Path, client: httpx.Client) -> Mani
     if http.is_offline(client):
         if cached is None:
             raise OfflineError(
-                f"Offline mode is on and there is no cached manifest for {source.spec}. "
-                "Run once with the network to cache it, or point --repo at a local folder."
+                f"Offline mode is on and there is no cached manifest for {source.spec}: "
+                "run once with the network to cache it.",
+                hints=(Hint.ONLINE, Hint.REPO, Hint.DEMO),
             )
         return _from_cache(source, cached, "offline", None)
 
@@ -395,15 +396,17 @@ def load_manifest(source: Source, cache_dir: Path, client: httpx.Client) -> Mani
         response, body = http.fetch_bytes(client, url, source.headers_for, conditional)
     except NetworkError as exc:
         if cached is None:
-            raise NetworkError(f"Could not fetch the manifest: {exc}") from None
+            raise NetworkError(f"Could not fetch the manifest: {exc.message}", hints=(Hint.REPO, Hint.DEMO)) from None
         return _from_cache(source, cached, "stale", f"Using the cached manifest: {exc}")
 
     if response.status_code == 304 and cached is not None:
         return _from_cache(source, cached, "cached", None)
     if response.status_code == 404:
-        raise ManifestError(f"Could not find manifest at {url} (HTTP 404). Check the repo spec and its ref.")
+        raise ManifestError(f"Could not find manifest at {url} (HTTP 404). Check the repo spec and its ref.",
+                            hints=(Hint.REPO,))
     if response.status_code != 200:
-        error = ManifestError(f"Could not fetch the manifest at {url}: HTTP {response.status_code}, {_preview(body)!r}")
+        error = ManifestError(f"Could not fetch the manifest at {url}: HTTP {response.status_code}, {_preview(body)!r}",
+                              hints=(Hint.TOKEN,) if response.status_code in (401, 403) else ())
         if cached is None:
             raise error
         return _from_cache(source, cached, "stale", f"Using the cached manifest: {error}")

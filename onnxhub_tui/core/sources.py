@@ -11,13 +11,12 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname, pathname2url
 
+from . import settings as _settings
 from .errors import RepoSpecError
+from .settings import GITHUB_LFS, GITHUB_RAW, HF_DEFAULT  # noqa: F401 - re-exported, as before
 
 MANIFEST_NAME = "ONNX_HUB_MANIFEST.json"
 DEFAULT_REPO = "onnx/models:main"
-GITHUB_RAW = "https://raw.githubusercontent.com"
-GITHUB_LFS = "https://media.githubusercontent.com/media"
-HF_DEFAULT = "https://huggingface.co"
 # The zoo's models, since GitHub LFS stopped serving them (2025-07-01).
 ZOO_MIRROR = ("onnxmodelzoo", "legacy_models", "main")
 
@@ -71,19 +70,10 @@ class Source:
         return replace(self, trusted=True)
 
 
-def _env_base(name: str, default: str) -> str:
-    return (os.environ.get(name) or default).rstrip("/")
-
-
-def _env_base_auth(name: str, default: str) -> tuple[str, dict[str, str]]:
-    """A base URL from the environment, with any ``user:password@`` taken out into origin-bound auth
-    (a corporate mirror's credentials must not show up in every URL we print)."""
-    value = _env_base(name, default)
-    try:
-        return _split_credentials(value)
-    except ValueError:  # "http://[": urlsplit's "Invalid IPv6 URL"; a port that is not a number
-        shown = re.sub(r"//[^/]*@", "//***@", value)
-        raise RepoSpecError(f"{name}={shown!r} is not a valid URL.") from None
+def _base_auth(value: str) -> tuple[str, dict[str, str]]:
+    """A base URL from the settings (checked there), with any ``user:password@`` taken out into
+    origin-bound auth (a corporate mirror's credentials must not show up in every URL we print)."""
+    return _split_credentials(value)
 
 
 def _host(url: str) -> str:
@@ -129,23 +119,24 @@ def _parse_owner_repo(text: str, spec: str) -> tuple[str, str, str | None]:
     return parts[0], parts[1], ref or None
 
 
-def _hf_location(owner: str, repo: str, revision: str) -> Location:
-    endpoint, _auth = _env_base_auth("HF_ENDPOINT", HF_DEFAULT)
+def _hf_location(settings: _settings.Settings, owner: str, repo: str, revision: str) -> Location:
+    endpoint, _auth = _base_auth(settings.hf_endpoint)
     return Location(f"{endpoint}/{owner}/{repo}/resolve/{quote(revision, safe='')}/", "Hugging Face")
 
 
-def github_source(owner: str, repo: str, ref: str = "main") -> Source:
-    raw, raw_auth = _env_base_auth("ONNXHUB_GITHUB_RAW_URL", GITHUB_RAW)
-    lfs, lfs_auth = _env_base_auth("ONNXHUB_GITHUB_LFS_URL", GITHUB_LFS)
+def github_source(owner: str, repo: str, ref: str = "main", settings: _settings.Settings | None = None) -> Source:
+    settings = settings or _settings.load()
+    raw, raw_auth = _base_auth(settings.github_raw_url)
+    lfs, lfs_auth = _base_auth(settings.github_lfs_url)
     locations = [Location(f"{lfs}/{owner}/{repo}/{ref}/", "GitHub LFS")]
     zoo = owner.lower() == "onnx" and repo.lower() == "models"
     if zoo:
-        locations.insert(0, _hf_location(*ZOO_MIRROR))
-    github_token = os.environ.get("GITHUB_TOKEN")
-    hf_endpoint, hf_auth = _env_base_auth("HF_ENDPOINT", HF_DEFAULT)
+        locations.insert(0, _hf_location(settings, *ZOO_MIRROR))
+    github_token = settings.github_token
+    hf_endpoint, hf_auth = _base_auth(settings.hf_endpoint)
     tokens = _tokens_for(
         [(_host(raw), github_token), (_host(lfs), github_token)]
-        + ([(_host(hf_endpoint), os.environ.get("HF_TOKEN"))] if zoo else [])
+        + ([(_host(hf_endpoint), settings.hf_token)] if zoo else [])
     )
     tokens.update(raw_auth | lfs_auth | (hf_auth if zoo else {}))  # credentials in a URL are explicit: they win
     return Source(
@@ -158,15 +149,15 @@ def github_source(owner: str, repo: str, ref: str = "main") -> Source:
     )
 
 
-def hf_source(owner: str, repo: str, revision: str = "main") -> Source:
-    location = _hf_location(owner, repo, revision)
+def hf_source(owner: str, repo: str, revision: str = "main", settings: _settings.Settings | None = None) -> Source:
+    settings = settings or _settings.load()
+    location = _hf_location(settings, owner, repo, revision)
     return Source(
         spec=f"hf:{owner}/{repo}:{revision}",
         kind="hf",
         manifest_url=location.url_for(MANIFEST_NAME),
         locations=(location,),
-        _tokens=_tokens_for([(_host(location.base), os.environ.get("HF_TOKEN"))])
-        | _env_base_auth("HF_ENDPOINT", HF_DEFAULT)[1],
+        _tokens=_tokens_for([(_host(location.base), settings.hf_token)]) | _base_auth(settings.hf_endpoint)[1],
     )
 
 

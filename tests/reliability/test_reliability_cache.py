@@ -24,7 +24,7 @@ from tests.support.reliability import (
     part_files,
     sha256,
 )
-from tests.test_reliability_processes import finish, wait_for
+from tests.reliability.test_reliability_processes import finish, wait_for
 
 REPO = "acme/models:main"
 

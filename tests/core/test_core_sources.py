@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from onnxhub_tui.core.client import Hub
-from onnxhub_tui.core.errors import DownloadError, HubError, RepoSpecError
+from onnxhub_tui.core.errors import DownloadError, HubError, RepoSpecError, SettingsError
 from onnxhub_tui.core.sources import parse_repo_spec
 from tests.support.hubserver import Fault, start_server
 from tests.support.reliability import OutsideGuard, cache_files, part_files, sha256
@@ -325,7 +325,7 @@ def test_credentials_in_mirror_urls_from_the_environment_are_never_shown(server,
     assert secret not in str(failed.value)
     assert _auth(server.hits) == {"Basic c3ZjOm1pcnJvci1QQVNT"}  # svc:mirror-PASS
     monkeypatch.setenv("HF_ENDPOINT", f"http://svc:{secret}@[::1")
-    with pytest.raises(RepoSpecError, match="HF_ENDPOINT") as bad:
+    with pytest.raises(SettingsError, match="HF_ENDPOINT") as bad:
         parse_repo_spec("hf:org/repo")
     assert secret not in str(bad.value)
 

@@ -447,10 +447,12 @@ def test_two_different_wrong_bodies_fail_without_blaming_the_manifest(server, hu
 
 def test_download_file_refuses_a_target_outside_the_cache(server, hub, tmp_path):
     from onnxhub_tui.core.download import download_file
+    from onnxhub_tui.core.manifest import FileRef
 
     outside = tmp_path / "elsewhere" / "m.onnx"
     with pytest.raises(DownloadError, match="outside the cache"):
-        download_file(hub.client, hub.source, BLOB, outside, hub.cache_dir, None, None)
+        download_file(client=hub.client, source=hub.source, file=FileRef("model", BLOB, None, None), target=outside,
+                      cache_dir=hub.cache_dir)
     assert not outside.parent.exists()
     assert server.hits_for(BLOB) == []
 
@@ -470,7 +472,7 @@ def test_retry_policy_reads_the_environment_and_retry_after_forms(monkeypatch):
     from onnxhub_tui.core.http import RetryPolicy
 
     monkeypatch.setenv("ONNXHUB_RETRIES", "0")
-    monkeypatch.setenv("ONNXHUB_BACKOFF", "not a number")
+    monkeypatch.setenv("ONNXHUB_BACKOFF", "")  # empty: the default
     monkeypatch.setenv("ONNXHUB_MAX_WAIT", "7")
     policy = RetryPolicy.from_env()
     assert (policy.attempts, policy.backoff, policy.max_wait) == (1, RetryPolicy.backoff, 7.0)
