@@ -28,7 +28,7 @@ _GRAPH = 7
 _PAGE = mmap.PAGESIZE
 BATCH = 4 * 1024 * 1024  # neighbouring small fields (nodes, names) are merged this many bytes at a time
 HOLD = 64 * 1024 * 1024  # ModelStream keeps at most one field this big in memory; a bigger one waits
-QUEUE = 32 * 1024 * 1024  # bytes fed but not parsed yet, at most: past that, feed() waits for the parser
+QUEUE = 8 * 1024 * 1024  # bytes fed but not parsed yet, at most: past that, feed() waits for the parser
 
 
 def _header(view: memoryview | bytearray, pos: int, end: int) -> tuple[int, int, int, int]:
