@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from .common import MB, REAL_MANIFEST, WORK
+from .common import MB, REAL_MANIFEST, REPO as REPO_ROOT, WORK
 
 HUB_ROOT = WORK / "hub"  # the static server's root
 REPO_PATH = "acme/models/main/"  # the manifest and files live under this prefix
