@@ -28,6 +28,7 @@ _GRAPH = 7
 _PAGE = mmap.PAGESIZE
 BATCH = 4 * 1024 * 1024  # neighbouring small fields (nodes, names) are merged this many bytes at a time
 HOLD = 64 * 1024 * 1024  # ModelStream keeps at most one field this big in memory; a bigger one waits
+COLLECT = 1024 * 1024  # a field bigger than this is gathered as pieces and joined once
 QUEUE = 8 * 1024 * 1024  # bytes fed but not parsed yet, at most: past that, feed() waits for the parser
 
 
@@ -177,6 +178,9 @@ class ModelStream:
         self._fed = 0  # bytes seen, in order, from offset 0
         self._stopped = False
         self._failed = False
+        self._pieces: list[bytes | memoryview] | None = None  # a big field being gathered (see _collect)
+        self._want = 0
+        self._target: object | None = None
         self._queue: deque[bytes | None] = deque()
         self._queued = 0
         self._cond = threading.Condition()
@@ -228,8 +232,12 @@ class ModelStream:
                 return
             if self._stopped:
                 continue
-            self._buf += chunk
             try:
+                if self._pieces is not None:
+                    chunk = self._collect(chunk)
+                    if chunk is None:
+                        continue
+                self._buf += chunk
                 self._drain()
             except Exception:  # noqa: BLE001 - the file parse after verification decides
                 self._failed = True
@@ -238,6 +246,7 @@ class ModelStream:
     def _stop(self) -> None:
         self._stopped = True
         self._buf = bytearray()
+        self._pieces = None
         with self._cond:
             self._cond.notify_all()
 
@@ -261,15 +270,38 @@ class ModelStream:
                 self._pos, self._graph_end = pos, graph_end
                 self._stop()  # finish() reads it, and what follows, from the file
                 return
-            if end > end_avail:
-                break
             if pos < graph_end < end:
                 raise InspectError("a graph field runs past the graph's end")
+            if end > end_avail:
+                if end - pos > COLLECT:  # a tensor: gather its pieces and join them once, not byte by byte
+                    merger.flush()
+                    self._pieces, self._want = [bytes(memoryview(buf)[pos - base :])], end - end_avail
+                    self._target = self.model.graph if pos < graph_end else self.model
+                    buf.clear()
+                    self._base, self._pos, self._graph_end = end, end, graph_end
+                    return
+                break
             merger.add(self.model.graph if pos < graph_end else self.model, pos, end)
             pos = end
         merger.flush()
         del buf[: pos - base]  # cheap at the front of a bytearray
         self._base, self._pos, self._graph_end = pos, pos, graph_end
+
+    def _collect(self, chunk: bytes) -> bytes | None:
+        """Add ``chunk`` to the field being gathered; once whole, merge it. Returns the bytes past it, if any."""
+        assert self._pieces is not None
+        if len(chunk) < self._want:
+            self._pieces.append(chunk)
+            self._want -= len(chunk)
+            return None
+        view = memoryview(chunk)
+        self._pieces.append(view[: self._want])
+        rest = chunk[self._want :] if len(chunk) > self._want else None
+        data = b"".join(self._pieces)  # the field's only copy before protobuf's own
+        self._pieces = None
+        self._target.MergeFromString(data)  # type: ignore[union-attr]
+        view.release()
+        return rest
 
     def finish(self, path: Path) -> onnx.ModelProto:
         """The model of the verified file at ``path``: what was streamed, the rest read from the file."""

@@ -100,3 +100,14 @@ def test_a_stream_closed_early_stops_its_thread(model_file):
     stream.feed(0, model_file.read_bytes()[:100])
     stream.close()
     assert stream._thread is None
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_big_fields_gathered_in_pieces_make_the_same_model(model_file, monkeypatch, seed):
+    monkeypatch.setattr(modelio, "COLLECT", 64)  # every tensor goes through the gather-and-join path
+    data = model_file.read_bytes()
+    with ModelStream() as stream:
+        _feed(stream, data, seed)
+        model = stream.finish(model_file)
+    assert not stream._stopped
+    assert model.SerializeToString() == onnx.load(str(model_file)).SerializeToString()
