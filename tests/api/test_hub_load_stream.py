@@ -3,8 +3,6 @@ file is not read again, the model is the one onnx.load reads, and a cached copy 
 
 from __future__ import annotations
 
-import hashlib
-
 import onnx
 import pytest
 
@@ -12,7 +10,6 @@ from onnxhub_tui import hub
 from onnxhub_tui.core import modelio
 from onnxhub_tui.core.client import Hub
 from onnxhub_tui.core.errors import HubError
-from onnxhub_tui.core.hashing import BackgroundHash
 
 REPO = "acme/models:main"
 
@@ -48,15 +45,3 @@ def test_on_chunk_sees_the_file_in_order(server, hub_tree, tmp_path):
     assert seen and seen[0][0] == 0
     assert all(a[0] + len(a[1]) == b[0] for a, b in zip(seen, seen[1:]))
     assert b"".join(chunk for _, chunk in seen) == data
-
-
-def test_background_hash_is_the_hash_of_every_chunk(monkeypatch):
-    monkeypatch.setattr(BackgroundHash, "START", 1000)  # the thread starts after the first kB
-    chunks = [bytes([i % 251]) * (100 + 37 * i) for i in range(300)]
-    hasher = hashlib.sha256()
-    background = BackgroundHash(hasher)
-    for chunk in chunks:
-        background.update(chunk)
-    background.close()
-    assert background._thread is None
-    assert hasher.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
