@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from .core.client import Hub
 from .core.errors import Hint, HubError, UntrustedRepoError
 from .core.manifest import ModelInfo
 from .core.modelio import ModelStream, load_model
+from .core.sources import Source
 from .progress import bar_callback, progress_bars
 
 __all__ = [
@@ -35,6 +37,12 @@ __all__ = [
 log = logging.getLogger("onnxhub_tui.hub")
 _hub_dir: str | None = None
 
+# ``repo="demo"``: the embedded demo hub (what the CLI's --demo serves), trusted, served on loopback
+# from a daemon thread started at first use and kept for the process. A folder named "demo": "./demo".
+DEMO_REPO = "demo"
+_demo_lock = threading.Lock()
+_demo_source: Source | None = None
+
 
 def set_dir(new_dir: str) -> None:
     """Sets the current ONNX hub cache location."""
@@ -47,7 +55,21 @@ def get_dir() -> str:
     return _hub_dir if _hub_dir is not None else str(cache.default_cache_dir())
 
 
+def _demo() -> Source:
+    global _demo_source  # noqa: PLW0603 - one loopback server per process
+    with _demo_lock:
+        if _demo_source is None:
+            from . import demo  # noqa: PLC0415 - only when asked for
+
+            folder = demo.ensure_demo_hub()
+            demo.bypass_proxies_for_loopback()
+            _demo_source = demo.DemoServer(folder).source()
+        return _demo_source
+
+
 def _hub(repo: str) -> Hub:
+    if repo == DEMO_REPO:
+        return Hub(_demo(), get_dir(), offline=False)  # loopback only: allowed even with ONNXHUB_OFFLINE
     return Hub(repo, get_dir())
 
 

@@ -6,9 +6,7 @@ Only this module deletes files from the cache. Where files live and the cheap pe
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import stat
 from collections.abc import Callable, Iterable
@@ -29,6 +27,7 @@ from .layout import (  # noqa: F401 - re-exported: the cache's public names, as 
     _rel_key,
     cached_path,
     cached_rel,
+    cached_states,
     data_archive,
     data_folder,
     default_cache_dir,
@@ -37,6 +36,7 @@ from .layout import (  # noqa: F401 - re-exported: the cache's public names, as 
     local_copy,
     lock_path,
     model_file,
+    named_by_cached_manifests,
     part_files,
     part_owner_alive,
     private_part,
@@ -131,13 +131,22 @@ def _index(entries: Iterable[ModelInfo]) -> dict[str, tuple[ModelInfo, str]]:
 
 
 def _tree_size(path: Path) -> int:
+    """Bytes under ``path``, links not followed; a stack, not recursion: a 1,500-level folder is fine."""
     total = 0
-    for dirpath, _dirs, files in os.walk(path, followlinks=False):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
+    stack = [str(path)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for e in it:
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            stack.append(e.path)
+                        else:
+                            total += e.stat(follow_symlinks=False).st_size
+                    except OSError:
+                        pass
+        except OSError:
+            pass
     return total
 
 
@@ -152,16 +161,26 @@ def scan(cache_dir: Path, entries: Iterable[ModelInfo] | None = None) -> CacheRe
     if not root.is_dir():
         return report
     index = _index(entries) if entries is not None else None
-    _scan_dir(str(root), "", index, report.files)
+    # Depth first with a stack of folders, not recursion (a 1,500-level folder raised RecursionError);
+    # pushing each folder's subfolders in reverse keeps the recursive order exactly.
+    stack = [(str(root), "")]
+    while stack:
+        top, rel_dir = stack.pop()
+        stack.extend(reversed(_scan_dir(top, rel_dir, index, report.files, report.warnings)))
     return report
 
 
-def _scan_dir(top: str, rel_dir: str, index: dict[str, tuple[ModelInfo, str]] | None, out: list[CachedFile]) -> None:
+def _scan_dir(
+    top: str, rel_dir: str, index: dict[str, tuple[ModelInfo, str]] | None, out: list[CachedFile], warnings: list[str]
+) -> list[tuple[str, str]]:
+    """List one folder's files into ``out``; return its subfolders to scan, in order."""
     try:
         with os.scandir(top) as it:
             items = sorted(it, key=lambda e: e.name)
-    except OSError:
-        return  # as os.walk: an unreadable folder is skipped
+    except OSError as exc:
+        if rel_dir:  # an unreadable subfolder is said so, not skipped in silence (a missing root is no cache)
+            warnings.append(f"cannot read {top}: {exc.strerror or exc}; its files are not listed")
+        return []
     prefix = f"{rel_dir}/" if rel_dir else ""
     here = Path(top)  # here / name is cheaper than parsing each full path again
     descend: list[os.DirEntry[str]] = []
@@ -183,8 +202,7 @@ def _scan_dir(top: str, rel_dir: str, index: dict[str, tuple[ModelInfo, str]] | 
             descend.append(e)
     for e, _ in files:
         out.append(_classify(here / e.name, prefix + e.name, index, False, e))
-    for e in descend:
-        _scan_dir(e.path, prefix + e.name, index, out)
+    return [(e.path, prefix + e.name) for e in descend]
 
 
 def _classify(
@@ -401,94 +419,3 @@ def unscoped_report(cache_dir: Path) -> CacheReport:
     report = scan(cache_dir, None)
     report.folders = frozenset()
     return report
-
-
-_named_memo: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
-
-
-def named_by_cached_manifests(cache_dir: Path, warnings: list[str] | None = None) -> frozenset[str]:
-    """Every cache path (model, archive, extracted folder) a manifest cached in ``<cache>/.onnxhub-tui/
-    manifests`` names. Remembered per file (size, mtime), so a rescan does not parse them again."""
-    store = Path(cache_dir) / TOOL_DIR / "manifests"
-    try:
-        names = sorted(n for n in os.listdir(store) if n.endswith(".json"))
-    except OSError:
-        return frozenset()
-    named: set[str] = set()
-    for name in names:
-        path = store / name
-        try:
-            st = path.stat()
-            key = (st.st_size, st.st_mtime_ns)
-            memo = _named_memo.get(str(path))
-            if memo is None or memo[0] != key:
-                memo = (key, _names_in(path.read_bytes()))
-                _named_memo[str(path)] = memo
-        except (OSError, ValueError, RecursionError) as exc:
-            if warnings is not None:
-                warnings.append(f"cannot read the cached manifest {path}: {getattr(exc, 'strerror', None) or exc}")
-            continue
-        named |= memo[1]
-    return frozenset(named)
-
-
-def _names_in(body: bytes) -> frozenset[str]:
-    from .manifest import _gc_paused  # noqa: PLC0415 - a big manifest parses 3x faster without the GC
-
-    with _gc_paused():
-        data = json.loads(body)
-    keys: set[str] = set()
-    for raw in data if isinstance(data, list) else ():
-        meta = raw.get("metadata") if isinstance(raw, dict) else None
-        if not isinstance(meta, dict):
-            continue
-        for path, sha, archive in ((raw.get("model_path"), meta.get("model_sha"), False),
-                                   (meta.get("model_with_data_path"), meta.get("model_with_data_sha"), True)):
-            if not isinstance(path, str) or not (sha is None or isinstance(sha, str)):
-                continue
-            try:
-                rel = _rel_key(path, sha)
-            except UnsafePathError:
-                continue
-            keys.add(rel)
-            if archive:
-                head, _, name = rel.rpartition("/")
-                keys.add(f"{head}/{_extracted_name(name)}" if head else _extracted_name(name))
-    return frozenset(keys)
-
-
-# -- cached states for a whole table -----------------------------------------------------------------
-
-_PART_SUFFIX = re.compile(r"\.part(\.[^.]+-\d+-[0-9a-f]+)?$")
-
-
-def cached_states(report: CacheReport, entries: list[ModelInfo]) -> dict[str, str]:
-    """Entry key -> "complete" | "partial" | "damaged" for the model files of ``entries``, from a scan
-    made *without* the manifest (``scan(cache_dir, None)``; a scoped one works too).
-
-    Why not ``scan(cache_dir, entries)``: that indexes every entry's cache path first, about 5 s for
-    50,000 entries; here each cached file names its entry (``<dirs>/<sha>_<name>``), so the cost
-    follows the size of the cache, not of the manifest. Sizes are compared as in ``local_copy``."""
-    by_path = {e.model_path: e for e in entries}
-    states: dict[str, str] = {}
-    for f in report.files:
-        if f.state not in ("complete", "partial", "unknown", "damaged") or f.is_link:
-            continue
-        rel = _PART_SUFFIX.sub("", f.rel) if f.state == "partial" else f.rel
-        folder, _, name = rel.rpartition("/")
-        match = _SHA_PREFIX.match(name)
-        if match:
-            entry = by_path.get(f"{folder}/{match[2]}" if folder else match[2])
-            if entry is None or (entry.model_sha or "").lower() != match[1].lower():
-                continue
-        else:  # an entry without a SHA-256 is cached under its plain name
-            entry = by_path.get(rel)
-            if entry is None or entry.model_sha:
-                continue
-        if f.state == "partial":
-            states.setdefault(entry.model_path, "partial")
-        elif f.state == "damaged" or (entry.model_bytes is not None and f.size != entry.model_bytes):
-            states[entry.model_path] = "damaged"
-        else:
-            states[entry.model_path] = "complete"
-    return states

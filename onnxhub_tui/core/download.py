@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ from .manifest import FileRef
 from .sources import Source
 from .throttle import Throttle
 
+log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 LFS_POINTER_PREFIX = b"version https://git-lfs"
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -113,15 +115,26 @@ def _file_lock(cache_dir: Path, target: Path, cancel: CancelToken | None) -> Ite
         yield
         return
     path = cache.lock_path(cache_dir, target)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(path))
+    refused: OSError | None = None
     while True:
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire(timeout=0.2)
             break
         except filelock.Timeout:
             if cancel is not None and cancel.cancelled:
                 raise CancelledError(f"Cancelled while waiting for another download of {target.name}.") from None
+        except OSError as exc:
+            refused = exc
+            break
+    if refused is not None:
+        # The lock folder refused (read-only, another user's, a file in its way): name it, and go on
+        # without a lock: a private part and verify-then-rename keep the file correct regardless.
+        log.warning("Cannot lock in %s (%s): downloading %s without a lock.",
+                    path.parent, refused.strerror or refused, target.name)
+        yield
+        return
     try:
         yield
     finally:
@@ -242,6 +255,12 @@ def _transfer_once(
             state.reset()  # the server ignored Range: take the whole body from the start
         elif status not in (200, 206):
             raise _LocationFailed(f"unexpected HTTP {status}")
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity"):
+            # We ask for identity and hash the raw bytes: a compressed body is never the model's bytes, and
+            # its size and Range offsets are the compressed ones. Said so, instead of a hash mismatch
+            # that printed compressed bytes.
+            raise _LocationFailed(f"sent the body with Content-Encoding: {encoding[:40]} although identity was asked for")
         if size is not None:
             _check_space(state.path.parent, size - state.done)
         total = size

@@ -116,19 +116,21 @@ def _lower(sha: str | None) -> str | None:
 
 
 def _ports(raw: Any) -> list[Port]:
+    """Ports as listed; a null field reads as unknown ("?" name, "" type), never the string "None", and a
+    null item stays in the list (as an unknown port) so positions still match the model's."""
     if not isinstance(raw, list):
         return []
     ports = []
     for item in raw:
-        if isinstance(item, dict):
-            shape = item.get("shape")
-            ports.append(
-                Port(
-                    name=str(item.get("name", "?")),
-                    shape=tuple(shape) if isinstance(shape, list) else (),
-                    type=str(item.get("type", "")),
-                )
+        item = item if isinstance(item, dict) else {}
+        shape, name, type_ = item.get("shape"), item.get("name"), item.get("type")
+        ports.append(
+            Port(
+                name="?" if name is None else str(name),
+                shape=tuple(shape) if isinstance(shape, list) else (),
+                type="" if type_ is None else str(type_),
             )
+        )
     return ports
 
 

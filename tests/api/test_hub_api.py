@@ -11,6 +11,7 @@ import pytest
 
 from onnxhub_tui import hub
 from onnxhub_tui.core.errors import HubError, ModelNotFoundError, UntrustedRepoError
+from tests.test_demo import demo_folder  # noqa: F401 - the session-built demo hub (a fixture)
 
 REPO = "acme/models:main"
 
@@ -101,3 +102,15 @@ def test_tampered_cached_file_is_rejected_like_onnx_hub(server, cache_dir):
     with pytest.raises(HubError, match="force_reload"):
         hub.load("MNIST", REPO, opset=7, silent=True)
     assert hub.load("MNIST", REPO, opset=7, silent=True, force_reload=True) is not None
+
+
+def test_repo_demo_is_the_embedded_demo_hub_trusted_and_on_loopback(demo_folder, cache_dir, monkeypatch):
+    monkeypatch.setenv("ONNXHUB_DEMO_DIR", str(demo_folder))
+    monkeypatch.setenv("ONNXHUB_OFFLINE", "1")  # the demo never leaves the machine: allowed offline too
+    names = {m.model for m in hub.list_models(repo="demo")}
+    assert {"squeezenet", "Conv2d"} <= names
+    model = hub.load("squeezenet", repo="demo")  # no silent=True: the demo is trusted, as the CLI's --demo
+    assert isinstance(model, onnx.ModelProto)
+    folder = hub.download_model_with_test_data("conv2d", repo="demo")
+    assert folder is not None and (Path(folder) / "model.onnx").is_file()
+    assert glob.glob(os.path.join(folder, "test_data_set_*"))

@@ -123,3 +123,57 @@ def test_cache_report_without_a_manifest(server, cache_dir, monkeypatch):
             hub.cache_report()
         report = hub.cache_report(require_manifest=False)
     assert report.folders == frozenset() and [f.path for f in cache.prunable(report)] == [dead]
+
+
+def test_a_very_deep_folder_in_the_cache_is_scanned(server, cache_dir):
+    with Hub(REPO, cache_dir) as hub:
+        kept = hub.download(hub.manifest().find("MNIST", 8))
+        deep = cache_dir / "deep"
+        deep.mkdir()
+        folder = deep
+        for _ in range(1500):  # every cache command died with RecursionError (issue 10 item 4)
+            folder = folder / "d"
+            folder.mkdir()  # one level at a time: pathlib's parents=True recurses too
+        (folder / "x.onnx").write_bytes(b"x")
+        extracted = folder / ("a" * 64 + "_m")  # an extracted-looking folder at the bottom: its size is summed
+        (extracted / "e").mkdir(parents=True)
+        (extracted / "e" / "big.pb").write_bytes(b"y" * 1000)
+        try:
+            report = hub.cache_report()
+        finally:
+            _remove_deep(deep)  # pytest's own clean-up (shutil.rmtree) recurses and would fail on it
+    by_path = {f.path: f for f in report.files}
+    assert by_path[folder / "x.onnx"].rel.count("/") == 1501 and by_path[extracted].size == 1000
+    assert kept in by_path and report.warnings == []
+
+
+def _remove_deep(top) -> None:
+    folders, stack = [], [str(top)]  # os.walk recurses on Python < 3.12 too
+    while stack:
+        folder = stack.pop()
+        folders.append(folder)
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                else:
+                    os.unlink(e.path)
+    for folder in reversed(folders):
+        os.rmdir(folder)
+
+
+def test_an_unreadable_subfolder_is_a_warning(server, cache_dir):
+    with Hub(REPO, cache_dir) as hub:
+        hub.download(hub.manifest().find("MNIST", 8))
+        hidden = cache_dir / "locked"
+        (hidden / "inner").mkdir(parents=True)
+        (hidden / "inner" / "m.onnx").write_bytes(b"z")
+        hidden.chmod(0)
+        try:
+            if os.access(hidden, os.R_OK):
+                pytest.skip("running as a user who reads any folder (root): cannot make one unreadable")
+            report = hub.cache_report()
+        finally:
+            hidden.chmod(0o755)
+    assert any("locked" in w and "not listed" in w for w in report.warnings)  # was: skipped in silence
+

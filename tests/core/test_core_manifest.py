@@ -265,3 +265,13 @@ def test_a_server_without_etags_is_revalidated_with_last_modified(server, cache_
     hits = server.hits_for(MANIFEST)
     assert [h.status for h in hits] == [200, 304]
     assert "if-modified-since" in hits[1].headers and "if-none-match" not in hits[1].headers
+
+
+def test_null_fields_in_io_ports_read_as_unknown_not_none():
+    from onnxhub_tui.core.manifest import ModelInfo, Port
+
+    info = ModelInfo({"model": "m", "model_path": "m.onnx", "opset_version": 1, "metadata": {"io_ports": {
+        "inputs": [{"name": None, "shape": [1, None], "type": None}, None, {"name": "x", "shape": None, "type": "f"}],
+        "outputs": None}}})
+    assert info.inputs == [Port("?", (1, None), ""), Port("?", (), ""), Port("x", (), "f")]  # issue 10 item 12
+    assert info.outputs == []

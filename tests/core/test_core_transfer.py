@@ -3,6 +3,7 @@ upper-case SHA-256 in a manifest (issue 10 item 2)."""
 
 from __future__ import annotations
 
+import copy
 import inspect
 import os
 import threading
@@ -96,12 +97,13 @@ def test_a_fifo_in_a_local_hub_is_refused_without_blocking(hub_tree, cache_dir):
 
 
 def test_an_upper_case_sha_in_the_manifest_downloads_once_and_verifies(server, hub_tree, cache_dir):
-    for entry in hub_tree.manifest:
+    manifest = copy.deepcopy(hub_tree.manifest)  # the tree's entries share their metadata with the session's
+    for entry in manifest:
         meta = entry["metadata"]
         for key in ("model_sha", "model_with_data_sha"):
             if meta.get(key):
                 meta[key] = meta[key].upper()
-    hub_tree.write_manifest(hub_tree.manifest)
+    hub_tree.write_manifest(manifest)
     with Hub(REPO, cache_dir) as hub:
         info = hub.manifest().find("MNIST", 12)
         started = time.monotonic()
@@ -116,3 +118,53 @@ def test_an_upper_case_sha_in_the_manifest_downloads_once_and_verifies(server, h
         assert len(verified) == 2 and all(v.ok for v in verified)
         assert cache.cached_states(cache.scan(cache_dir, None), [info]) == {info.key: "complete"}
     assert api.load("mnist", repo=REPO, opset=12, silent=True) is not None  # the cached copy's digest matches
+
+
+def test_a_lock_folder_that_refuses_is_named_and_the_download_goes_on(server, cache_dir, caplog):
+    locks = cache_dir / cache.TOOL_DIR / "locks"
+    locks.parent.mkdir(parents=True)
+    locks.write_text("a file where the lock folder should be")  # refuses as a read-only folder would, even to root
+    with Hub(REPO, cache_dir) as hub, caplog.at_level("WARNING", logger="onnxhub_tui.core.download"):
+        info = hub.manifest().find("MNIST", 8)
+        path = hub.download(info)  # was: "Cannot write mnist-8.onnx in <the model folder>"
+    assert sha256(path) == info.model_sha
+    assert [r.getMessage() for r in caplog.records if str(locks) in r.getMessage() and "without a lock" in r.getMessage()]
+
+
+def test_a_body_sent_with_content_encoding_gzip_is_named(hub_tree, cache_dir):
+    import gzip
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    manifest = json.dumps(hub_tree.manifest).encode()
+    entry = hub_tree.entry("MNIST", 8)
+    model = hub_tree.files[entry["model_path"]]
+
+    class Gzipping(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path.endswith("ONNX_HUB_MANIFEST.json"):
+                body, headers = manifest, {}
+            else:  # despite Accept-Encoding: identity
+                body, headers = gzip.compress(model), {"Content-Encoding": "gzip"}
+            self.send_response(200)
+            for key, value in {"Content-Length": str(len(body)), **headers}.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gzipping)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        with Hub(f"http://127.0.0.1:{server.server_address[1]}/hub/", cache_dir) as hub:
+            info = hub.manifest().find("MNIST", 8)
+            with pytest.raises(DownloadError) as failed:
+                hub.download(info)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Content-Encoding: gzip" in str(failed.value) and "\\x1f" not in str(failed.value)
+    assert hub.local_copy(info).state is None  # nothing corrupt left in the cache
