@@ -15,7 +15,6 @@ import hashlib
 import mmap
 import threading
 from collections import deque
-from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
@@ -51,15 +50,6 @@ def _header(view: memoryview | bytearray, pos: int, end: int) -> tuple[int, int,
     if field_end > end:
         raise InspectError("a protobuf field runs past the end of the file")
     return key >> 3, wire, value_start, field_end
-
-
-def _spans(view: memoryview, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-    """(field number, field start incl. key, value start, field end) for each field in [start, end)."""
-    pos = start
-    while pos < end:
-        number, _wire, value_start, field_end = _header(view, pos, end)
-        yield number, pos, value_start, field_end
-        pos = field_end
 
 
 class _Merger:
