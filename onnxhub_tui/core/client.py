@@ -97,17 +97,20 @@ class Hub:
         force: bool = False,
         progress: download.Progress | None = None,
         cancel: download.CancelToken | None = None,
+        *,
+        on_chunk: download.Chunk | None = None,
     ) -> Path:
         """Download (if needed) and return the model file, or the archive's extraction folder (onnx.hub's
         ``<sha>_<name>``; the folder holding the model and its test_data_set_* inside it is
         ``local_copy(entry).data_dir``). A damaged copy (wrong size) is fetched again.
-        ``with_data`` and ``force`` become keyword-only once the front ends pass them so."""
+        ``with_data`` and ``force`` become keyword-only once the front ends pass them so. ``on_chunk``: see
+        ``download.download_file`` (hub.load parses the model with it while it arrives)."""
         target = self.local_path(entry, with_data)
         copy = self.local_copy(entry)
         if force or (copy.data_state if with_data else copy.state) != "complete":
             download.download_file(
                 client=self.client, source=self.source, file=entry.file(with_data), target=target,
-                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force,
+                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force, on_chunk=on_chunk,
             )
         if not with_data:
             return target
