@@ -152,7 +152,7 @@ def _print_info(hub: Hub, entry: ModelInfo, opsets: list[int], copy: LocalCopy) 
     rows: list[tuple[str, str]] = [
         ("path", model.path),
         ("opsets", ", ".join(str(o) for o in opsets) + f"  (showing {entry.opset})" if entry.opset_known
-         else "? (read when downloaded)"),
+         else "? (a Hugging Face listing does not say)"),
         ("onnx_version", entry.onnx_version or "?"),
         ("size", f"{human_size(model.size)} ({model.size:,} bytes)" if model.size is not None else "?"),
         ("sha256", model.sha or "(none: downloads cannot be verified)"),

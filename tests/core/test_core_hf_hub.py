@@ -18,27 +18,16 @@ from onnxhub_tui.core.client import Hub
 from onnxhub_tui.core.errors import Hint, OfflineError, render
 from onnxhub_tui.core.hf_api import HfGatedRepoError
 from onnxhub_tui.core.modelio import load_model, uses_external_data_anywhere
-from tests.support.hfhub import FakeRepo, HubWithRepo, start_fake_hub
+from tests.support.hfenv import fake_hf_hub
+from tests.support.hfhub import FakeRepo, HubWithRepo
 from tests.support.hfmodels import nested_model, save_with_data
 
-_HF_ENV = ("HF_TOKEN", "HF_HOME", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
-           "ONNXHUB_OFFLINE")
 SPEC = "hf:acme/onnx-models"
 
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubWithRepo]:
-    for key in _HF_ENV:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # no token file of the machine's
-    monkeypatch.setenv("ONNXHUB_BACKOFF", "0.01")
-    running = start_fake_hub(tmp_path / "repo-src")
-    running.hub.valid_tokens.add("secret-token")
-    monkeypatch.setenv("HF_ENDPOINT", running.hub.url)
-    monkeypatch.setenv("HF_TOKEN", "secret-token")  # so there is a token to leak to the CDN
-    yield running
-    running.hub.stop()
-    assert running.hub.cdn_violations == [], "an Authorization header reached the CDN"
+    yield from fake_hf_hub(tmp_path, monkeypatch)
 
 
 @pytest.fixture
