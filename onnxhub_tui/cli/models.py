@@ -109,7 +109,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     with open_hub(args) as hub:
         manifest = load_manifest(hub, warn_skipped=False)
         entry = find_entry(manifest, args.model, args.opset)
-        opsets = sorted(m.opset for m in manifest.entries if m.model.lower() == entry.model.lower())
+        opsets = sorted(m.opset for m in manifest.entries
+                        if m.model.lower() == entry.model.lower() and m.opset_known)  # an hf: listing has none
         copy = hub.local_copy(entry)
         local = copy.path if copy.state == "complete" else None
         if args.json:

@@ -293,8 +293,10 @@ def verify(file: CachedFile, progress: Callable[[int], None] | None = None) -> V
     """Re-hash ``file`` against the manifest's SHA-256 (or the one in its name).
 
     ``progress(bytes_done)`` is called every few MB; an exception it raises (e.g. to cancel) propagates."""
-    if file.members:
-        return _verify_members(file, progress)
+    if file.members:  # an hf: model and its data files, each against the listing
+        from .hf_hub import verify_members  # it builds on this module's names
+
+        return verify_members(file, progress)
     expected = file.expected_sha
     if file.state in ("partial", "extracted") or file.is_link or expected is None:
         return VerifyResult(file, None, message="nothing to verify against")
@@ -305,33 +307,6 @@ def verify(file: CachedFile, progress: Callable[[int], None] | None = None) -> V
     if actual == expected.lower():
         return VerifyResult(file, True, actual, "ok")
     return VerifyResult(file, False, actual, f"SHA-256 {actual} but expected {expected}")
-
-
-def _verify_members(file: CachedFile, progress: Callable[[int], None] | None) -> VerifyResult:
-    from .hf_entries import git_blob_sha1_file  # the hf modules import the cache's names
-
-    done = 0
-    for m in file.members:
-        offset = done
-        step = (lambda n: progress(offset + n)) if progress is not None else None
-        try:
-            if m.size is not None and os.stat(m.path).st_size != m.size:
-                return VerifyResult(file, False, message=f"{m.path.name}: not the listing's size ({m.size:,} bytes)")
-            if m.sha256:
-                actual = sha256_file(m.path, progress=step).hexdigest()
-                expected = m.sha256
-            elif m.git_sha1:
-                actual, expected = git_blob_sha1_file(m.path), m.git_sha1
-            else:
-                return VerifyResult(file, False, message=f"{m.path.name}: not in the repo's listing")
-            done += os.stat(m.path).st_size
-        except OSError as exc:
-            return VerifyResult(file, False, message=f"{m.path.name}: cannot read: {exc.strerror or exc}")
-        if actual != expected.lower():
-            return VerifyResult(file, False, actual, f"{m.path.name}: hash {actual} but expected {expected}")
-    if file.state != "complete":
-        return VerifyResult(file, False, message=f"{file.state}: a file of it is missing")
-    return VerifyResult(file, True, None, f"ok ({len(file.members)} files)")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from . import cache
 from .errors import InspectError, UnsafePathError
 from .external_data import data_locations, hf_file_path, hf_repo_dir
 from .hf_cache import local_item
-from .hf_entries import Listing, data_candidates, data_file_refs
+from .hashing import sha256_file
+from .hf_entries import Listing, data_candidates, data_file_refs, git_blob_sha1_file
 from .manifest import ModelInfo
 
 
@@ -145,3 +147,29 @@ def _expected(listing: Listing, rel: Path) -> tuple[int | None, str | None, str 
     if f is None:
         return None, None, None
     return f.size, f.sha256, None if f.sha256 else f.oid
+
+
+def verify_members(file: cache.CachedFile, progress: Callable[[int], None] | None = None) -> cache.VerifyResult:
+    """Every member of an item: size, then SHA-256 (LFS) or git blob SHA-1, as the listing says."""
+    done = 0
+    for m in file.members:
+        offset = done
+        step = (lambda n: progress(offset + n)) if progress is not None else None
+        try:
+            if m.size is not None and os.stat(m.path).st_size != m.size:
+                return cache.VerifyResult(file, False, message=f"{m.path.name}: not the listing's size ({m.size:,} bytes)")
+            if m.sha256:
+                actual = sha256_file(m.path, progress=step).hexdigest()
+                expected = m.sha256
+            elif m.git_sha1:
+                actual, expected = git_blob_sha1_file(m.path), m.git_sha1
+            else:
+                return cache.VerifyResult(file, False, message=f"{m.path.name}: not in the repo's listing")
+            done += os.stat(m.path).st_size
+        except OSError as exc:
+            return cache.VerifyResult(file, False, message=f"{m.path.name}: cannot read: {exc.strerror or exc}")
+        if actual != expected.lower():
+            return cache.VerifyResult(file, False, actual, f"{m.path.name}: hash {actual} but expected {expected}")
+    if file.state != "complete":
+        return cache.VerifyResult(file, False, message=f"{file.state}: a file of it is missing")
+    return cache.VerifyResult(file, True, None, f"ok ({len(file.members)} files)")

@@ -47,6 +47,7 @@ def test_info_lists_the_files_then_their_local_paths(hf_env, fake: HubWithRepo) 
     assert hashlib.sha256(fake.files["onnx/model.onnx"]).hexdigest() in out.stdout  # from the listing
     assert run(["download", "onnx/model", "--repo", REPO, "--yes"], hf_env).returncode == 0
     doc = json.loads(run(["info", "onnx/model", "--repo", REPO, "--json"], hf_env).stdout)
+    assert doc["model"]["opset"] is None and doc["model"]["opsets"] == []
     files = doc["model"]["files"]
     assert [f["path"] for f in files] == ["onnx/model.onnx", "onnx/model.onnx_data", "onnx/weights/extra.bin"]
     assert all(f["local_path"] and os.path.getsize(f["local_path"]) == f["bytes"] for f in files)
@@ -89,3 +90,23 @@ def test_gated_repo_is_one_stderr_line_naming_hf_token(hf_env, fake: HubWithRepo
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "HF_TOKEN" in lines[0] and "accept its terms" in lines[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_offline_lists_and_downloads_from_the_cache(hf_env, fake: HubWithRepo) -> None:
+    path = run(["download", "tiny", "--repo", REPO, "--yes"], hf_env).stdout.strip()
+    hits = len(fake.hub.hits)
+    for offline in (["--offline"], []):
+        env = hf_env if offline else {**hf_env, "HF_HUB_OFFLINE": "1"}
+        out = run(["download", "tiny", "--repo", REPO, "--yes", *offline], env)
+        assert out.returncode == 0 and out.stdout.strip() == path, out.stderr
+    assert len(fake.hub.hits) == hits  # not one request
+    out = run(["list", "--repo", "hf:acme/never-seen", "--offline"], hf_env)
+    assert out.returncode != 0 and len(out.stderr.strip().splitlines()) == 1 and "cached listing" in out.stderr
+
+
+def test_a_long_rate_limit_says_how_long_in_one_line(hf_env, fake: HubWithRepo) -> None:
+    fake.hub.rate_limited = 100
+    out = run(["list", "--repo", REPO], {**hf_env, "ONNXHUB_MAX_WAIT": "0.2"})
+    assert out.returncode != 0 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "try again in 55 s" in lines[0], out.stderr
