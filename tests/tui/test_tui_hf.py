@@ -12,7 +12,7 @@ import pytest
 from onnxhub_tui.tui import jobs as J
 from tests.support.hfenv import fake_hf_hub
 from tests.support.hfhub import HubWithRepo
-from tests.support.tui import loaded, make_app, request_download, table, until
+from tests.support.tui import loaded, make_app, request_download, table, table_lines, until
 
 pytestmark = pytest.mark.anyio
 
@@ -30,6 +30,8 @@ async def test_an_hf_repo_browses_and_downloads_with_its_data(fake, tmp_path: Pa
                                                       "decoder/decoder_model"}
         entry = next(e for e in table(app).rows if e.model == "onnx/model")
         assert entry.label == "onnx/model (opset ?)"
+        row = next(line for line in table_lines(app) if "onnx/model " in line)
+        assert " ? " in row and " 0 " not in row  # the opset column: unknown, not 0
         request_download(app, entry)
         await until(pilot, lambda: app.session.queue.jobs and app.session.queue.jobs[0].state == J.DONE,
                     what="the download")
