@@ -184,3 +184,20 @@ def test_external_data_in_node_attributes_is_loaded(tmp_path: Path) -> None:
     proto, _ = load_model(tmp_path / "nested.onnx")
     assert not uses_external_data_anywhere(proto)
     onnx.checker.check_model(proto)
+
+
+def test_settings_read_the_hf_token_rules_and_offline(tmp_path: Path) -> None:
+    from onnxhub_tui.core import settings
+
+    home = tmp_path / "hf-home"
+    home.mkdir()
+    (home / "token").write_text("file-token\n")
+    s = settings.load({"HF_HOME": str(home)})
+    assert (s.hf_token, s.hf_token_origin, s.hf_offline) == ("file-token", str(home / "token"), False)
+    s = settings.load({"HF_HOME": str(home), "HUGGING_FACE_HUB_TOKEN": "legacy", "HF_HUB_OFFLINE": "1"})
+    assert (s.hf_token, s.hf_token_origin, s.hf_offline) == ("legacy", "HUGGING_FACE_HUB_TOKEN", True)
+    assert "legacy" not in repr(s)
+    with pytest.raises(settings.SettingsError, match="HF_ENDPOINT"):
+        from onnxhub_tui.core.hf_env import hf_env
+
+        hf_env({"HF_ENDPOINT": "not a url"})
