@@ -95,7 +95,7 @@ def _what_happened(entry: ModelInfo, with_data: bool, fresh: bool, resume_at: in
                    seconds: float) -> str:
     if not fresh:
         return "already cached"
-    size = entry.file(with_data).size or seen.last
+    size = max(entry.file(with_data).size or 0, seen.last)  # an hf: model's bytes include its data files
     if seen.first is None or seen.first < resume_at:  # no bytes came, or the server started over
         resume_at = 0
     if not resume_at:

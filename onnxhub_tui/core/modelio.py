@@ -308,4 +308,28 @@ class ModelStream:
 
 
 def uses_external_data_anywhere(model: onnx.ModelProto) -> bool:
-    return any(uses_external_data(t) for t in model.graph.initializer)
+    """Whether any tensor keeps its bytes outside the file: initializers and node attributes, subgraphs
+    and local functions included (where ``core/external_data`` looks, and ``onnx`` loads from)."""
+    return any(uses_external_data(t) for t in _all_tensors(model))
+
+
+def _all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
+    graphs = [model.graph, *(g for t in model.training_info for g in (t.initialization, t.algorithm))]
+    nodes = [n for f in model.functions for n in f.node]
+    while graphs or nodes:
+        if graphs:
+            graph = graphs.pop()
+            yield from graph.initializer
+            yield from (s.values for s in graph.sparse_initializer)
+            nodes.extend(graph.node)
+            continue
+        for attribute in nodes.pop().attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+            yield from attribute.tensors
+            if attribute.HasField("sparse_tensor"):
+                yield attribute.sparse_tensor.values
+            yield from (s.values for s in attribute.sparse_tensors)
+            if attribute.HasField("g"):
+                graphs.append(attribute.g)
+            graphs.extend(attribute.graphs)
