@@ -98,7 +98,7 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
     fields = _field_table()
     fields.add_row("path", Text(clean(entry.model_path)))
     # one row for both versions: at 80x24 the panel has a dozen lines
-    fields.add_row("opset", Text(f"{entry.opset}  (onnx {clean(entry.onnx_version) or '?'})"))
+    fields.add_row("opset", Text(f"{entry.opset_text}  (onnx {clean(entry.onnx_version) or '?'})"))
     for label, text in facts(entry):  # the zoo's tier and the facts its index knows
         fields.add_row(label, Text(clean(text)))
     exact = f" ({entry.model_bytes:,} B)" if entry.model_bytes and entry.model_bytes >= 1000 else ""

@@ -301,7 +301,7 @@ class ModelTable(CursorList):
         return {
             "model": clean(entry.model),
             "tier": TIER_CELLS.get(tier_of(entry) or "", ""),
-            "opset": str(entry.opset),
+            "opset": entry.opset_text,  # "?" for an hf: model not read yet
             "size": human_size(entry.model_bytes) if entry.model_bytes is not None else "",
             "tags": clean(_tags_cell(entry)),
             "cached": mark,
