@@ -10,6 +10,7 @@ import gc
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -66,6 +67,7 @@ class HubApp(App):
         self.handle_signals = handle_signals  # run_tui: SIGTERM/SIGHUP quit as q does
         self.watch_seconds = cachewatch.WATCH_SECONDS
         self._watched: tuple[object, list, cachewatch.Signature] | None = None  # (manifest, folders, mtimes)
+        self._download_threads: set[threading.Thread] = set()
         self.add_mode("models", lambda: ModelsScreen(self.session))
         self.add_mode("downloads", lambda: DownloadsScreen(self.session))
         self.add_mode("cache", lambda: CacheScreen(self.session))
@@ -254,8 +256,28 @@ class HubApp(App):
         if self.session.update_pending():
             self.session.publish(CacheStatesChanged())
 
-    @work(thread=True, exit_on_error=False, group="downloads")
     def _run_job(self, job: J.Job) -> None:
+        """A daemon thread, not a Textual worker: at exit Textual and asyncio join their threads, and a
+        read blocked on a silent server would hold ``q`` or SIGTERM for the whole read timeout. A cancelled
+        job parks its ``.part`` at its next chunk (``join_downloads`` gives it that moment); a part left by
+        an ended process is a prefix that the next run resumes (the core's ``kill -9`` guarantee)."""
+        thread = threading.Thread(target=self._job_thread, args=(job,), name=f"onnxhub-job-{job.id}", daemon=True)
+        self._download_threads.add(thread)
+        thread.start()
+
+    def join_downloads(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds in all for the download threads (cancelled at exit) to stop."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._download_threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _job_thread(self, job: J.Job) -> None:
+        try:
+            self._job_body(job)
+        finally:
+            self._download_threads.discard(threading.current_thread())
+
+    def _job_body(self, job: J.Job) -> None:
         queue = self.session.queue
 
         def progress(done: int, total: int | None) -> None:
@@ -345,6 +367,7 @@ def run_tui(hub: Hub, *, jobs: int = 3, trust: bool = False, mouse: bool = True)
     """Run the app until it quits; the exit code for the shell."""
     app = HubApp(hub, jobs=jobs, trust=trust, mouse=mouse, handle_signals=True)
     result = app.run()
+    app.join_downloads(timeout=1.0)  # the terminal is restored already; a stalled read is abandoned
     if app.return_code:
         return app.return_code
     return result if isinstance(result, int) else 0
