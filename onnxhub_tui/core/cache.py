@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnsafePathError
+from .diskio import NOT_REGULAR, is_special
 from .hashing import sha256_file
 from .layout import (  # noqa: F401 - re-exported: the cache's public names, as before the split
     _PLAIN_PATH,
@@ -53,7 +54,9 @@ class CachedFile:
     path: Path
     rel: str  # posix path relative to the cache root
     size: int
-    state: str  # "complete" | "partial" | "damaged" (wrong size) | "orphan" | "extracted" | "unknown"
+    # "complete" | "partial" | "damaged" (wrong size) | "orphan" | "extracted" | "unknown" | "special" (a FIFO,
+    # socket or device: listed, never opened)
+    state: str
     entry: ModelInfo | None = None
     kind: str = "model"  # "model" | "data" (archive or its extracted folder)
     in_use: bool = False
@@ -239,6 +242,8 @@ def _classify(
             state = "damaged"  # as layout.file_state: a truncated copy is not a cached model
     if is_link:
         state = "orphan"
+    elif is_special(st.st_mode):
+        state = "special"  # whatever its name: never "complete", never hashed, never pruned by itself
     elif index is not None and hit is None and state != "partial":
         state = "orphan"
     elif index is None and state == "complete" and not _SHA_PREFIX.match(name):
@@ -281,6 +286,8 @@ def verify(file: CachedFile, progress: Callable[[int], None] | None = None) -> V
 
     ``progress(bytes_done)`` is called every few MB; an exception it raises (e.g. to cancel) propagates."""
     expected = file.expected_sha
+    if file.state == "special":  # opening a FIFO blocks until a writer comes: never open one
+        return VerifyResult(file, None if expected is None else False, message=NOT_REGULAR)
     if file.state in ("partial", "extracted") or file.is_link or expected is None:
         return VerifyResult(file, None, message="nothing to verify against")
     try:

@@ -37,7 +37,7 @@ from .errors import (
     NetworkError,
     OfflineError,
 )
-from .diskio import BackgroundFlush, fsync_dir
+from .diskio import BackgroundFlush, fsync_dir, open_regular
 from .hashing import sha256_file
 from .manifest import FileRef
 from .sources import Source
@@ -296,7 +296,7 @@ def _declared_size(response: object, offset: int) -> int | None:
 
 def _head_text(path: Path) -> str:
     """The start of a small wrong body, printable, for the error message."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         text = f.read(200).decode("utf-8", "replace")
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:80]
 
@@ -354,7 +354,7 @@ def _write_body(
 
 
 def _is_lfs_pointer(path: Path) -> bool:
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         return f.read(len(LFS_POINTER_PREFIX)) == LFS_POINTER_PREFIX
 
 

@@ -8,6 +8,7 @@ import shutil
 import tarfile
 from pathlib import Path, PurePosixPath
 
+from .diskio import open_regular
 from .errors import ArchiveError, UnsafePathError
 
 
@@ -33,7 +34,7 @@ def safe_extract(archive: Path, destination: Path) -> Path:
     aside = destination.with_name(f"{destination.name}.replaced-{os.getpid()}-{os.urandom(4).hex()}")
     tmp.mkdir(parents=True)
     try:
-        with tarfile.open(archive) as tar:
+        with open_regular(archive) as raw, tarfile.open(fileobj=raw) as tar:
             members = tar.getmembers()
             for member in members:
                 _check_member(member, archive)

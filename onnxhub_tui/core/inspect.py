@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
 
+from .diskio import open_regular
 from .errors import InspectError
 from .wire import VARINT as _VARINT
 from .wire import fields as _fields  # build imports it from here
@@ -87,7 +88,7 @@ def summarize(path: Path) -> ModelSummary:
     """Summarize an ONNX model file; raises InspectError when it is not one."""
     problem: str | None = None
     try:
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        with open_regular(path) as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             view = memoryview(mapped)
             try:
                 return _summarize(view)

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from . import http
+from .diskio import read_regular
 from .errors import Hint, ManifestError, ModelNotFoundError, NetworkError, OfflineError
 from .paths import relative_path_problem
 from .sources import Source, file_url_to_path
@@ -310,8 +311,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def _read_cached(cache_dir: Path, source: Source) -> tuple[bytes, dict[str, Any]] | None:
     store = _store_dir(cache_dir)
     try:
-        body = (store / f"{source.slug}.json").read_bytes()
-        meta = json.loads((store / f"{source.slug}.meta").read_text())
+        body = read_regular(store / f"{source.slug}.json")
+        meta = json.loads(read_regular(store / f"{source.slug}.meta"))
     except (OSError, ValueError):
         return None
     if not isinstance(meta, dict) or meta.get("url") != source.manifest_url:
@@ -372,7 +373,7 @@ def load_manifest(source: Source, cache_dir: Path, client: httpx.Client) -> Mani
     if source.is_local:
         path = file_url_to_path(url)
         try:
-            body = path.read_bytes()
+            body = read_regular(path)
         except OSError as exc:
             raise ManifestError(f"Could not read the manifest at {path}: {exc.strerror or exc}") from None
         parsed = parse_manifest(body, str(path))

@@ -15,6 +15,7 @@ from pathlib import Path
 import onnx
 from onnx.external_data_helper import load_external_data_for_model, uses_external_data
 
+from .diskio import open_regular
 from .errors import InspectError
 from .wire import varint as _varint
 
@@ -54,7 +55,7 @@ def load_model(
     hashing 512 MB again costs ~0.4 s)."""
     model = onnx.ModelProto()
     hasher = hashlib.sha256() if digest else None
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         size = f.seek(0, 2)
         if size == 0:
             return model, hasher.hexdigest() if hasher is not None else None
