@@ -40,7 +40,7 @@ from .errors import (
 from .diskio import BackgroundFlush, fsync_dir, open_regular
 from .hashing import sha256_file
 from .manifest import FileRef
-from .sources import Source
+from .sources import Source, shown
 from .throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -461,7 +461,7 @@ def download_file(
                     try:
                         _fetch_verified(client, source, url, state, sha, size, progress, cancel, policy, wrong_digests)
                     except _LocationFailed as failed:
-                        tried.append(_Attempt(url, str(failed)))
+                        tried.append(_Attempt(shown(url), str(failed)))
                         kinds.append(failed.kind)
                         continue
                     os.replace(state.path, target)

@@ -29,11 +29,13 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 class Location:
     """One place the files of a hub can be fetched from."""
 
-    base: str  # ends with "/"; http(s):// or file://
+    base: str  # ends with "/"; http(s):// or file://; never a query
     label: str
+    # A signed URL's query (``sig=...``): sent after the path on every request, never shown (see ``shown``).
+    query: str = field(default="", repr=False)
 
     def url_for(self, model_path: str) -> str:
-        return self.base + quote(model_path, safe="/")
+        return self.base + quote(model_path, safe="/") + (f"?{self.query}" if self.query else "")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Source:
 
     spec: str
     kind: str  # "github" | "hf" | "http" | "local"
-    manifest_url: str
+    manifest_url: str = field(repr=False)  # may hold a signed URL's query: see ``shown``
     locations: tuple[Location, ...]
     trusted: bool = False
     # origin (scheme://host:port) -> Authorization header value; kept out of repr so it is never printed.
@@ -64,10 +66,18 @@ class Source:
     def slug(self) -> str:
         """A file-name-safe, collision-free key for this source's cached manifest."""
         readable = re.sub(r"[^A-Za-z0-9_-]+", "_", self.spec).strip("_")[:80] or "repo"
-        return f"{readable}-{hashlib.sha256(self.manifest_url.encode()).hexdigest()[:12]}"
+        # shown(): a re-signed URL (a new ?sig=) is the same hub, and its cached manifest too
+        return f"{readable}-{hashlib.sha256(shown(self.manifest_url).encode()).hexdigest()[:12]}"
 
     def as_trusted(self) -> Source:
         return replace(self, trusted=True)
+
+
+def shown(url: str) -> str:
+    """A URL as it may be printed (errors, ``info``, the TUI header, logs): without its query, which in a
+    signed URL is a credential. ``?…`` says one is there."""
+    head, sep, _ = url.partition("?")
+    return f"{head}?…" if sep else url
 
 
 def _base_auth(value: str) -> tuple[str, dict[str, str]]:
@@ -166,18 +176,22 @@ def http_source(base: str) -> Source:
         parts = urlsplit(base)
         parts.port  # noqa: B018 - raises on a port that is not a number, which httpx would only hit later
     except ValueError as exc:  # "http://[": urlsplit's "Invalid IPv6 URL"; "http://h:x/": a bad port
-        shown = re.sub(r"//[^/]*@", "//***@", base)  # never echo a password
-        raise RepoSpecError(f"Cannot read repo spec {shown!r}: {str(exc).rstrip('.')}.") from None
+        safe = shown(re.sub(r"//[^/]*@", "//***@", base))  # never echo a password or a signature
+        raise RepoSpecError(f"Cannot read repo spec {safe!r}: {str(exc).rstrip('.')}.") from None
     base, credentials = _split_credentials(base)
     if not parts.hostname:
-        raise RepoSpecError(f"Cannot read repo spec {base!r}: the URL has no host.")
+        raise RepoSpecError(f"Cannot read repo spec {shown(base)!r}: the URL has no host.")
+    # A signed URL (``.../ONNX_HUB_MANIFEST.json?sig=abc``): the paths go before its query, which every
+    # request keeps (the manifest's and each model's); a fragment is never sent.
+    query = urlsplit(base).query
+    base = urlsplit(base)._replace(query="", fragment="").geturl()
     base = base if base.endswith("/") else base + "/"
     # A URL that names the manifest itself is accepted too.
     if base.endswith("/" + MANIFEST_NAME + "/"):
         base = base[: -len(MANIFEST_NAME) - 1]
-    location = Location(base, "HTTP")
-    return Source(spec=base, kind="http", manifest_url=location.url_for(MANIFEST_NAME), locations=(location,),
-                  _tokens=credentials)
+    location = Location(base, "HTTP", query)
+    return Source(spec=shown(f"{base}?{query}" if query else base), kind="http",
+                  manifest_url=location.url_for(MANIFEST_NAME), locations=(location,), _tokens=credentials)
 
 
 def local_source(folder: str | os.PathLike[str]) -> Source:
