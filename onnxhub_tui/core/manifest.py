@@ -405,8 +405,12 @@ def load_manifest(source: Source, cache_dir: Path, client: httpx.Client) -> Mani
     if response.status_code == 304 and cached is not None:
         return _from_cache(source, cached, "cached", None)
     if response.status_code == 404:
-        raise ManifestError(f"Could not find manifest at {shown(url)} (HTTP 404). Check the repo spec and its ref.",
-                            hints=(Hint.REPO,))
+        understood = ""
+        if source.kind == "github":  # "hubs/mine" is GitHub's owner/repo unless that folder exists here
+            understood = (f" {source.spec!r} was read as GitHub owner/repo:ref; a local folder is written "
+                          f"./{source.spec.partition(':')[0]}.")
+        raise ManifestError(f"Could not find manifest at {shown(url)} (HTTP 404). Check the repo spec and its ref."
+                            + understood, hints=(Hint.REPO,))
     if response.status_code != 200:
         error = ManifestError(f"Could not fetch the manifest at {shown(url)}: HTTP {response.status_code}, {_preview(body)!r}",
                               hints=(Hint.TOKEN,) if response.status_code in (401, 403) else ())

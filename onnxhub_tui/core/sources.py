@@ -199,9 +199,16 @@ def local_source(folder: str | os.PathLike[str]) -> Source:
         path = Path(folder).expanduser().resolve()
         if path.name == MANIFEST_NAME:
             path = path.parent
+        elif path.is_file() or (path.exists() and not path.is_dir()):
+            raise RepoSpecError(
+                f"{_fs(folder)} is a file, not a hub: a hub is a folder holding {MANIFEST_NAME} "
+                "(give that folder, or its manifest)."
+            )
         base = "file://" + pathname2url(str(path)).rstrip("/") + "/"
+    except RepoSpecError:
+        raise
     except (RuntimeError, OSError, ValueError) as exc:  # "~nobody", a symlink loop, a name not in UTF-8
-        raise RepoSpecError(f"Cannot read repo spec {os.fspath(folder)!r}: {str(exc).rstrip('.')}.") from None
+        raise RepoSpecError(f"Cannot read repo spec {_fs(folder)}: {str(exc).rstrip('.')}.") from None
     location = Location(base, "local folder")
     return Source(
         spec=str(path), kind="local", manifest_url=location.url_for(MANIFEST_NAME), locations=(location,)
@@ -210,6 +217,34 @@ def local_source(folder: str | os.PathLike[str]) -> Source:
 
 def file_url_to_path(url: str) -> Path:
     return Path(url2pathname(urlsplit(url).path))
+
+
+def _fs(path: str | os.PathLike[str]) -> str:
+    """A path for a message: its text, with bytes that are not UTF-8 escaped (never an encode error)."""
+    return repr(os.fsdecode(path)).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _file_url_source(spec: str) -> Source:
+    """``file:///abs/hub`` (or ``file://localhost/abs/hub``). ``file://hub`` and ``file://./hub`` put a
+    host where the path goes: they used to mean the current folder and ``/hub``; refused, with the way."""
+    try:
+        parts = urlsplit(spec)
+    except ValueError as exc:  # "file://[": urlsplit's "Invalid IPv6 URL"
+        raise RepoSpecError(f"Cannot read repo spec {spec!r}: {str(exc).rstrip('.')}.") from None
+    if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+        rest = (parts.netloc + parts.path).lstrip("/") or "hub"
+        raise RepoSpecError(
+            f"Cannot read repo spec {spec!r}: a file:// URL needs an absolute path after a third slash. "
+            f"Write file:///absolute/path/to/{rest.removeprefix('./')} or a plain path such as ./{rest.removeprefix('./')}."
+        )
+    return local_source(file_url_to_path(spec))
+
+
+def _names_local_path(spec: str) -> bool:
+    """A spec that names something on this disk, or a manifest or model file: local, never GitHub's
+    ``owner/repo`` (``hub/ONNX_HUB_MANIFEST.json`` was fetched from GitHub as repo "ONNX_HUB_MANIFEST.json")."""
+    last = spec.rstrip("/").rpartition("/")[2]
+    return os.path.lexists(spec) or last == MANIFEST_NAME or last.endswith((".onnx", ".json", ".tar.gz"))
 
 
 def parse_repo_spec(spec: str | None) -> Source:
@@ -223,15 +258,11 @@ def parse_repo_spec(spec: str | None) -> Source:
     if lowered.startswith(("http://", "https://")):
         return http_source(spec)
     if lowered.startswith("file://"):
-        try:
-            folder = file_url_to_path(spec)
-        except ValueError as exc:  # "file://[": urlsplit's "Invalid IPv6 URL"
-            raise RepoSpecError(f"Cannot read repo spec {spec!r}: {str(exc).rstrip('.')}.") from None
-        return local_source(folder)
+        return _file_url_source(spec)
     if lowered.startswith("hf:"):
         owner, repo, revision = _parse_owner_repo(spec[3:], spec)
         return hf_source(owner, repo, revision or "main")
-    if spec.startswith(("/", ".", "~")) or os.path.isdir(spec):
+    if spec.startswith(("/", ".", "~")) or _names_local_path(spec):
         return local_source(spec)
     owner, repo, ref = _parse_owner_repo(spec, spec)
     return github_source(owner, repo, ref or "main")
