@@ -46,6 +46,20 @@ def err(message: str) -> None:
     print(f"{PROG}: " + "; ".join(line for line in lines if line), file=sys.stderr, flush=True)
 
 
+def path_out(path: os.PathLike[str] | str, file: Any = None) -> None:
+    """A result path on its own line, as the file system's bytes: a pipe (``model=$(onnxhub-tui download
+    ...)``) gets the name that opens, whatever stdout's encoding (``PYTHONIOENCODING=ascii`` turned
+    ``café`` into ``caf?`` with exit 0) and whether or not the name is UTF-8 at all."""
+    stream = sys.stdout if file is None else file
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text-only stream (a test's StringIO): text is all it takes
+        print(os.fspath(path), file=stream, flush=True)
+        return
+    stream.flush()
+    buffer.write(os.fsencode(path) + b"\n")
+    buffer.flush()
+
+
 def note(message: str) -> None:
     print(printable(message), file=sys.stderr, flush=True)
 

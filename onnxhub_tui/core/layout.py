@@ -88,7 +88,8 @@ def _extracted_name(name: str) -> str:
 
 
 def lock_path(cache_dir: Path, target: Path) -> Path:
-    digest = hashlib.sha256(str(target).encode()).hexdigest()[:32]
+    # fsencode: a path that is not UTF-8 (``caf\xe9``) arrives surrogate-escaped; str.encode() raised on it
+    digest = hashlib.sha256(os.fsencode(target)).hexdigest()[:32]
     return Path(cache_dir) / TOOL_DIR / "locks" / f"{digest}.lock"
 
 

@@ -8,7 +8,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
 from urllib.request import url2pathname, pathname2url
 
 from . import settings as _settings
@@ -204,7 +204,7 @@ def local_source(folder: str | os.PathLike[str]) -> Source:
                 f"{_fs(folder)} is a file, not a hub: a hub is a folder holding {MANIFEST_NAME} "
                 "(give that folder, or its manifest)."
             )
-        base = "file://" + pathname2url(str(path)).rstrip("/") + "/"
+        base = "file://" + _path_to_url(path).rstrip("/") + "/"
     except RepoSpecError:
         raise
     except (RuntimeError, OSError, ValueError) as exc:  # "~nobody", a symlink loop, a name not in UTF-8
@@ -215,7 +215,18 @@ def local_source(folder: str | os.PathLike[str]) -> Source:
     )
 
 
+def _path_to_url(path: Path) -> str:
+    """The URL path of ``path``. On POSIX from the file system's bytes: a name that is not UTF-8 arrives
+    surrogate-escaped, and quoting the str raised UnicodeEncodeError."""
+    if os.name == "posix":
+        return quote(os.fsencode(path), safe="/")
+    return pathname2url(str(path))
+
+
 def file_url_to_path(url: str) -> Path:
+    """The inverse of ``_path_to_url``: percent-escapes back to the file system's bytes on POSIX."""
+    if os.name == "posix":
+        return Path(os.fsdecode(unquote_to_bytes(urlsplit(url).path)))
     return Path(url2pathname(urlsplit(url).path))
 
 
