@@ -204,7 +204,7 @@ def _scan_dir(
         else:
             descend.append(e)
     for e, _ in files:
-        out.append(_classify(here / e.name, prefix + e.name, index, False, e))
+        out.append(_classify(here / e.name, prefix + e.name, index, False, e, warnings))
     return [(e.path, prefix + e.name) for e in descend]
 
 
@@ -214,10 +214,13 @@ def _classify(
     index: dict[str, tuple[ModelInfo, str]] | None,
     is_dir: bool,
     entry: os.DirEntry[str] | None = None,
+    warnings: list[str] | None = None,
 ) -> CachedFile:
     try:
         st = entry.stat(follow_symlinks=False) if entry is not None else os.lstat(path)
-    except OSError:
+    except OSError as exc:
+        if warnings is not None and not isinstance(exc, FileNotFoundError):  # gone meanwhile: nothing to say
+            warnings.append(f"cannot read {path}: {exc.strerror or exc}; listed without its size")
         return CachedFile(path, rel, 0, "orphan")
     is_link = stat.S_ISLNK(st.st_mode)
     size = _tree_size(path) if is_dir else st.st_size
@@ -417,7 +420,8 @@ def scoped_report(cache_dir: Path, entries: list[ModelInfo], *, verdicts: bool =
     for i in suspects if verdicts else ():
         f = report.files[i]
         if f.group not in report.folders or f.rel in report.named:
-            report.files[i] = _classify(f.path, f.rel, None, f.path.is_dir())
+            # os.path.isdir: False on any OSError (Path.is_dir raised ENAMETOOLONG past PATH_MAX)
+            report.files[i] = _classify(f.path, f.rel, None, os.path.isdir(f.path))
     return report
 
 
