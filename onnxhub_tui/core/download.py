@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -147,8 +148,10 @@ def _adopt_part(target: Path) -> _State:
     sizes = {}
     for p in stale:
         with contextlib.suppress(OSError):
-            sizes[p] = p.stat().st_size
-    best = max(sizes, key=sizes.__getitem__, default=None)
+            st = p.lstat()
+            # only a regular file is resumed: writes to a FIFO named <file>.part block once its buffer fills
+            sizes[p] = st.st_size if stat.S_ISREG(st.st_mode) else -1
+    best = max((p for p in sizes if sizes[p] >= 0), key=sizes.__getitem__, default=None)
     for p in sizes:
         if p is not best:
             with contextlib.suppress(OSError):

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diskio import open_regular
 from .errors import InspectError, UnsafePathError
 from .hf_repo import COMMIT
 from .inspect import _fields, read_top_level
@@ -144,7 +145,7 @@ def external_tensors(path: Path) -> list[ExternalTensor]:
     problem: str | None = None
     unsafe: str | None = None
     try:
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        with open_regular(path) as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             view = memoryview(mapped)
             try:
                 return _model(view)

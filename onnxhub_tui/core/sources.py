@@ -248,7 +248,11 @@ def _file_url_source(spec: str) -> Source:
             f"Cannot read repo spec {spec!r}: a file:// URL needs an absolute path after a third slash. "
             f"Write file:///absolute/path/to/{rest.removeprefix('./')} or a plain path such as ./{rest.removeprefix('./')}."
         )
-    return local_source(file_url_to_path(spec))
+    try:
+        folder = file_url_to_path(spec)
+    except ValueError as exc:  # a lone surrogate (not a file system byte) cannot name a file
+        raise RepoSpecError(f"Cannot read repo spec {_fs(spec)}: {str(exc).rstrip('.')}.") from None
+    return local_source(folder)
 
 
 def _names_local_path(spec: str) -> bool:

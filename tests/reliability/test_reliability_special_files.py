@@ -126,3 +126,21 @@ def test_cache_ls_and_verify_in_the_cli_do_not_block(server, cache_dir):
     assert time.monotonic() - started < 25
     assert verified.returncode == 1 and "not a regular file" in verified.stdout
     assert "Traceback" not in verified.stderr
+
+
+def test_a_fifo_or_a_link_named_as_the_part_is_never_resumed_into(server, cache_dir, tmp_path):
+    """A FIFO at ``<file>.part`` was adopted and written to (blocking once its buffer filled); a link there
+    was followed (writing outside the cache). Neither is resumed: they are dropped, the download is whole."""
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(b"keep")
+    with Hub(REPO, cache_dir) as hub:
+        for opset, make in ((8, os.mkfifo), (7, lambda p: os.symlink(outside, p))):
+            info = hub.manifest().find("MNIST", opset)
+            target = hub.local_path(info)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            make(target.with_name(target.name + cache.PART))
+            path = _in_thread(lambda info=info: hub.download(info), target.with_name(target.name + cache.PART),
+                              timeout=20)
+            assert path == target and hub.local_copy(info).state == "complete"
+            assert not os.path.lexists(target.with_name(target.name + cache.PART))
+    assert outside.read_bytes() == b"keep"
