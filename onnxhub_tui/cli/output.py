@@ -40,9 +40,14 @@ def describe(exc: BaseException) -> str:
     return render(exc, CLI_TERMS)
 
 
+def _bytes_shown(text: str) -> str:
+    """A name's bytes that are not UTF-8 (surrogate-escaped in a str) shown as ``\\xe9``, not ``\\udce9``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def err(message: str) -> None:
     """One line on stderr: multi-line core messages are joined, control characters removed."""
-    lines = [printable(line).strip() for line in str(message).splitlines()]
+    lines = [_bytes_shown(printable(line).strip()) for line in str(message).splitlines()]
     print(f"{PROG}: " + "; ".join(line for line in lines if line), file=sys.stderr, flush=True)
 
 
@@ -61,7 +66,7 @@ def path_out(path: os.PathLike[str] | str, file: Any = None) -> None:
 
 
 def note(message: str) -> None:
-    print(printable(message), file=sys.stderr, flush=True)
+    print(_bytes_shown(printable(message)), file=sys.stderr, flush=True)
 
 
 def json_out(document: dict[str, Any]) -> None:

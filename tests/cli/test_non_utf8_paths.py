@@ -69,3 +69,5 @@ def test_a_local_hub_in_a_folder_that_is_not_utf8(hub_tree, cache_dir, tmp_path)
                 "--cache-dir", os.fsencode(tmp_path / "c2")], env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert os.path.isfile(done.stdout.rstrip(b"\n"))
+    listed = run(["list", "--repo", os.fsencode(hub_dir)], env, tmp_path)
+    assert listed.returncode == 0 and b"models in " + os.fsencode(tmp_path) + b"/hub-caf\\xe9" in listed.stderr
