@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import onnx
 
@@ -20,7 +21,7 @@ from .core import cache
 from .core.client import Hub
 from .core.errors import Hint, HubError, UntrustedRepoError
 from .core.manifest import ModelInfo
-from .core.modelio import load_model
+from .core.modelio import ModelStream, load_model
 from .core.sources import Source
 from .core.zoo import api_repo
 from .progress import bar_callback, progress_bars
@@ -119,7 +120,9 @@ def _cached(hub: Hub, info: ModelInfo, with_data: bool) -> bool:
     return state == "complete"
 
 
-def _fetch(hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, silent: bool) -> Path | None:
+def _fetch(
+    hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, silent: bool, on_chunk: Any = None
+) -> Path | None:
     target = hub.local_path(info, with_data)
     if not force and _cached(hub, info, with_data):
         log.info("Using cached %s model from %s", info.model, target)
@@ -128,7 +131,7 @@ def _fetch(hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, s
         return None
     log.info("Downloading %s to local path %s", info.model, target)
     with progress_bars() as bars:
-        return hub.download(info, with_data, force, progress=bar_callback(bars, info.model))
+        return hub.download(info, with_data, force, progress=bar_callback(bars, info.model), on_chunk=on_chunk)
 
 
 def load(
@@ -141,12 +144,16 @@ def load(
     """Download (or take from the cache) a model by name and return it as a ModelProto."""
     with _hub(repo) as hub:
         info = hub.manifest().find(model, opset)
-        # A file downloaded now was hashed and verified as it was written; only a cached one is hashed here.
+        # A file downloaded now is hashed, verified and parsed (on a thread of its own) as it is written,
+        # so it is neither read nor hashed again; only a cached one is hashed here, in the parsing pass.
         fetched_now = force_reload or hub.local_copy(info).state != "complete"
-        path = _fetch(hub, info, repo, with_data=False, force=force_reload, silent=silent)
-    if path is None:
-        return None
-    proto, digest = load_model(path, digest=not fetched_now)
+        with ModelStream() as stream:
+            path = _fetch(hub, info, repo, False, force_reload, silent, stream.feed if fetched_now else None)
+            if path is None:
+                return None
+            if fetched_now:
+                return stream.finish(path)
+    proto, digest = load_model(path, digest=True)
     if digest is not None and info.model_sha is not None and not cache.same_sha(digest, info.model_sha):
         raise HubError(
             f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "

@@ -43,15 +43,16 @@ def _display(f: cache.CachedFile) -> str:
 def _file_json(f: cache.CachedFile) -> dict[str, Any]:
     return {
         "path": str(f.path), "rel": f.rel, "group": f.group, "bytes": f.size, "state": f.state, "kind": f.kind,
-        "model": f.entry.model if f.entry else None, "opset": f.entry.opset if f.entry else None,
+        "model": f.entry.model if f.entry else None, "opset": f.entry.opset if f.entry and f.entry.opset_known else None,
         "expected_sha256": f.expected_sha, "in_use": f.in_use, "link": f.is_link,
+        "members": [str(m.path) for m in f.members],  # an hf: model's .onnx and data files: one item
     }
 
 
 def _model_cell(f: cache.CachedFile) -> str:
     if not f.entry:
         return ""
-    return f"{f.entry.model} ({f.entry.opset})" + (" data" if f.kind == "data" else "")  # short: 24 cells
+    return f"{f.entry.model} ({f.entry.opset_text})" + (" data" if f.kind == "data" else "")  # short: 24 cells
 
 
 def cmd_cache_ls(args: argparse.Namespace) -> int:
@@ -71,6 +72,8 @@ def cmd_cache_ls(args: argparse.Namespace) -> int:
         for f in group.files:
             state = f.state + (" (in use)" if f.in_use else "")
             name = _short_name(f.path.name) + ("/" if f.state == "extracted" else "")
+            if len(f.members) > 1:  # an hf: model and its external data: one item, one size
+                name += f" + {len(f.members) - 1} data file(s)"
             print(f"  {state:<10} {human_size(f.size):>9}  {cell(_model_cell(f), model_w)}  {cell(name, name_w, pad=False)}")
     for warning in report.warnings:
         note(f"warning: {warning}")

@@ -26,7 +26,7 @@ def model_json(hub: Hub, entry: ModelInfo) -> dict[str, Any]:
     ref = entry.file()
     return {
         "model": entry.model,
-        "opset": entry.opset,
+        "opset": entry.opset if entry.opset_known else None,
         "path": ref.path,
         "bytes": ref.size,
         "sha256": ref.sha,
@@ -80,7 +80,7 @@ def print_list(hub: Hub, found: list[ModelInfo]) -> None:
     for m, size in zip(found, sizes):
         state = {"complete": "yes", "partial": "partial", "damaged": "damaged"}.get(hub.local_copy(m).state or "", "")
         tags = cell(", ".join(m.tag_list), tags_w, pad=False)
-        print(f"{cell(m.model, name_w)}  {m.opset:>5}  {cell(size, size_w, right=True)}  "
+        print(f"{cell(m.model, name_w)}  {m.opset_text:>5}  {cell(size, size_w, right=True)}  "
               f"{'yes' if m.has_test_data else '':<4}  {state:<7}  {tags}".rstrip())
 
 
@@ -102,14 +102,15 @@ def _ports_table(title: str, ports: list[Port]) -> None:
 
 
 _KNOWN_METADATA = {"model_sha", "model_bytes", "tags", "io_ports", "extra_ports", "model_with_data_path",
-                   "model_with_data_sha", "model_with_data_bytes"}
+                   "model_with_data_sha", "model_with_data_bytes", "hf"}  # hf: shown as "files"
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     with open_hub(args) as hub:
         manifest = load_manifest(hub, warn_skipped=False)
         entry = find_entry(manifest, args.model, args.opset)
-        opsets = sorted(m.opset for m in manifest.entries if m.model.lower() == entry.model.lower())
+        opsets = sorted(m.opset for m in manifest.entries
+                        if m.model.lower() == entry.model.lower() and m.opset_known)  # an hf: listing has none
         copy = hub.local_copy(entry)
         local = copy.path if copy.state == "complete" else None
         if args.json:
@@ -123,6 +124,9 @@ def cmd_info(args: argparse.Namespace) -> int:
                 local_path=str(local) if local else None,
                 data_dir=str(copy.data_dir) if copy.data_dir else None,
                 metadata=entry.metadata,
+                files=[{"kind": f.kind, "path": f.path, "bytes": f.size, "sha256": f.sha256,
+                        "local_path": str(f.local) if f.local else None, "named_by_model": f.named}
+                       for f in hub.files_of(entry)],
             )
             json_out({"schema": "onnxhub-tui/info", "version": JSON_VERSION, **_source_json(hub, manifest),
                       "model": document})
@@ -131,11 +135,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _files_rows(hub: Hub, entry: ModelInfo) -> list[tuple[str, str]]:
+    """One row per file of the model (its .onnx, then its data files), its size and, once cached, its path."""
+    files = hub.files_of(entry)
+    total = sum(f.size or 0 for f in files)
+    guessed = any(not f.named for f in files)
+    rows = [("files", f"{len(files)}, {human_size(total)}" + (" (data files by name: the model says once downloaded)"
+                                                               if guessed else ""))]
+    for f in files:
+        where = str(f.local) if f.local else "not cached"
+        rows.append((f"  {f.kind}", f"{f.path}  {human_size(f.size)}  {where}"))
+    return rows
+
+
 def _print_info(hub: Hub, entry: ModelInfo, opsets: list[int], copy: LocalCopy) -> None:
     model = entry.file()
     rows: list[tuple[str, str]] = [
         ("path", model.path),
-        ("opsets", ", ".join(str(o) for o in opsets) + f"  (showing {entry.opset})"),
+        ("opsets", ", ".join(str(o) for o in opsets) + f"  (showing {entry.opset})" if entry.opset_known
+         else "? (a Hugging Face listing does not say)"),
         ("onnx_version", entry.onnx_version or "?"),
         ("size", f"{human_size(model.size)} ({model.size:,} bytes)" if model.size is not None else "?"),
         ("sha256", model.sha or "(none: downloads cannot be verified)"),
@@ -149,9 +167,11 @@ def _print_info(hub: Hub, entry: ModelInfo, opsets: list[int], copy: LocalCopy) 
     for key in sorted(set(entry.metadata) - _KNOWN_METADATA):
         rows.append((key, json.dumps(entry.metadata[key], ensure_ascii=True)))
     rows.append(("cached", str(copy.path) if copy.state == "complete" else (copy.state or "no")))
+    if hub.listing is not None and "hf" in entry.metadata:  # a listed hf: model: the files it is made of
+        rows += _files_rows(hub, entry)
     if copy.data_dir is not None:  # the model and its test_data_set_* folders, extracted
         rows.append(("test data", str(copy.data_dir)))
-    print(f"{printable(entry.model)}  (opset {entry.opset}, {printable(hub.source.spec)})")
+    print(f"{printable(entry.model)}  (opset {entry.opset_text}, {printable(hub.source.spec)})")
     for key, value in rows:  # values are never cut: a path or a hash is only useful whole
         print(f"  {key:<13} {printable(value)}")
     if entry.io_ports is None:

@@ -28,6 +28,7 @@ CLI_TERMS: dict[Hint, str] = {
     Hint.REPO: "--repo SPEC",
     Hint.DEMO: "--demo",
     Hint.TOKEN: "GITHUB_TOKEN (or HF_TOKEN for hf: repos)",
+    Hint.HF_TOKEN: "HF_TOKEN",
     Hint.TRUST: "--yes (or --trust)",
     Hint.FORCE: "--force",
     Hint.PRUNE: "`onnxhub-tui cache prune`",

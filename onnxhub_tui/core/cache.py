@@ -49,6 +49,16 @@ from .paths import is_within
 # -- scan --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Member:
+    """One file of a multi-file item (a Hugging Face model and its external data): what it must be."""
+
+    path: Path
+    size: int | None
+    sha256: str | None
+    git_sha1: str | None = None  # a file outside LFS has only its git blob id
+
+
 @dataclass
 class CachedFile:
     path: Path
@@ -61,6 +71,9 @@ class CachedFile:
     kind: str = "model"  # "model" | "data" (archive or its extracted folder)
     in_use: bool = False
     is_link: bool = False
+    # A Hugging Face model is one item: its .onnx (``path``) and the data files it names; ``size`` is
+    # theirs together, and verify and delete take every member (core/hf_hub builds these).
+    members: tuple[Member, ...] = ()
 
     @property
     def group(self) -> str:
@@ -288,6 +301,10 @@ def verify(file: CachedFile, progress: Callable[[int], None] | None = None) -> V
     """Re-hash ``file`` against the manifest's SHA-256 (or the one in its name).
 
     ``progress(bytes_done)`` is called every few MB; an exception it raises (e.g. to cancel) propagates."""
+    if file.members:  # an hf: model and its data files, each against the listing
+        from .hf_hub import verify_members  # it builds on this module's names
+
+        return verify_members(file, progress)
     expected = file.expected_sha
     if file.state == "special":  # opening a FIFO blocks until a writer comes: never open one
         return VerifyResult(file, None if expected is None else False, message=NOT_REGULAR)
@@ -346,6 +363,9 @@ def execute(plan: DeletePlan) -> DeleteResult:
     result = DeleteResult()
     root = Path(os.path.realpath(plan.root))
     for f in plan.items:
+        if f.members:
+            _execute_members(f, root, result)
+            continue
         parent = Path(os.path.realpath(f.path.parent))
         if not (parent == root or is_within(parent, root)) or f.path.name in ("", ".", ".."):
             result.errors.append((f, "outside the cache; not deleted"))
@@ -364,6 +384,29 @@ def execute(plan: DeletePlan) -> DeleteResult:
         result.freed += f.size
         _prune_empty_dirs(parent, root)
     return result
+
+
+def _execute_members(f: CachedFile, root: Path, result: DeleteResult) -> None:
+    """Every file of a multi-file item; the item counts as deleted once all of them are gone."""
+    failed = ""
+    for m in f.members:
+        parent = Path(os.path.realpath(m.path.parent))
+        if not is_within(parent, root) or m.path.name in ("", ".", ".."):
+            failed = failed or f"{m.path.name} is outside the cache; not deleted"
+            continue
+        try:
+            (parent / m.path.name).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            failed = failed or f"{m.path.name}: {exc.strerror or exc}"
+            continue
+        _prune_empty_dirs(parent, root)
+    if failed:
+        result.errors.append((f, failed))
+        return
+    result.deleted.append(f)
+    result.freed += f.size
 
 
 def _prune_empty_dirs(directory: Path, root: Path) -> None:
@@ -389,7 +432,8 @@ def manifest_folders(entries: Iterable[ModelInfo]) -> set[str]:
             except UnsafePathError:
                 continue
             folders.add(rel.rpartition("/")[0])
-    return folders
+    # hf/ is the Hugging Face repos' (core/hf_hub): a manifest's own paths never make it this hub's
+    return {f for f in folders if f != "hf" and not f.startswith("hf/")}
 
 
 def prunable(report: CacheReport, folders: Iterable[str] | None = None) -> list[CachedFile]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
-from . import cache, download, extract
+from . import cache, download, extract, hf_download, hf_hub
 from .errors import DownloadError, HubError
+from .hf_entries import MANIFEST_NAME, Listing
+from .hf_listing import load_hf_manifest
+from .hf_repo import HfRepo, hf_repo
 from .http import is_offline, make_client
 from .manifest import Manifest, ModelInfo, load_manifest
 from .sources import Source, parse_repo_spec
@@ -25,7 +29,15 @@ class Hub:
         self.source = repo if isinstance(repo, Source) else parse_repo_spec(repo)
         self.zoo = zoo  # for onnx/models: the manifest plus the zoo's other models (core/zoo.py)
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else cache.default_cache_dir()
+        # hf: repos are listed from the Hub's API when they carry no manifest (core/hf_*); HF_HUB_OFFLINE=1
+        # makes such a hub offline as ONNXHUB_OFFLINE would
+        self.hf: HfRepo | None = hf_repo(self.source.spec) if self.source.kind == "hf" else None
+        if offline is None and self.hf is not None and self.hf.offline:
+            offline = True
         self.client = make_client(offline)
+        # the repo's files at the one commit this session reads (None: not an hf: hub, or one with a manifest)
+        self.listing: Listing | None = None
+        self._files_source = self.source  # where files come from: an hf: repo's commit, once resolved
         self._manifest: Manifest | None = None
         self._lock = threading.Lock()
 
@@ -47,14 +59,57 @@ class Hub:
     def manifest(self, refresh: bool = False) -> Manifest:
         with self._lock:
             if self._manifest is None or refresh:
-                self._manifest = load_manifest(self.source, self.cache_dir, self.client)
+                if self.hf is not None:
+                    self._manifest = self._hf_manifest(refresh)
+                else:
+                    self._manifest = load_manifest(self.source, self.cache_dir, self.client)
                 if self.zoo:
                     self._manifest = whole_zoo(self._manifest)
             return self._manifest
 
+    def _hf_manifest(self, refresh: bool) -> Manifest:
+        """The listing at the revision's commit; the repo's own ONNX_HUB_MANIFEST.json when it has one
+        (read from that same commit), else one entry per ``.onnx`` file (``core/hf_entries``)."""
+        assert self.hf is not None
+        manifest, listing = load_hf_manifest(self.client, self.hf, self.cache_dir, refresh=refresh)
+        if listing.has_manifest:
+            at_commit = self.hf.source_at(listing.commit)
+            at_commit = replace(at_commit, manifest_url=at_commit.locations[0].url_for(MANIFEST_NAME))
+            manifest = load_manifest(at_commit, self.cache_dir, self.client)
+            self.listing = None
+        else:
+            self.listing = listing
+        self._files_source = manifest.source
+        return manifest
+
+    def _listed(self, entry: ModelInfo) -> Listing | None:
+        """The listing ``entry`` comes from, when it is one of this hub's listed (manifest-less) models."""
+        if self.listing is not None and hf_hub.hf_path(entry) is not None:
+            return self.listing
+        return None
+
+    def files_of(self, entry: ModelInfo) -> list[hf_hub.ModelFile]:
+        """The files ``entry`` is made of, with their sizes, hashes and cached paths: a listed model and
+        its external data (before the download, the data files its name suggests: ``named=False``), or a
+        manifest entry's model and its model-with-data archive."""
+        listing = self._listed(entry)
+        if listing is not None:
+            return hf_hub.files_of(self.cache_dir, listing, entry)
+        copy = self.local_copy(entry)
+        ref = entry.file()
+        files = [hf_hub.ModelFile("model", ref.path, ref.size, ref.sha, copy.path if copy.state == "complete" else None)]
+        if entry.has_test_data:
+            data = entry.file(with_data=True)
+            local = copy.data_archive if copy.data_state == "complete" else None
+            files.append(hf_hub.ModelFile("archive", data.path, data.size, data.sha, local))
+        return files
+
     # -- cache
     def local_path(self, entry: ModelInfo, with_data: bool = False) -> Path:
         """Where the model (or its test-data archive) lives in the cache."""
+        listing = self._listed(entry)
+        if listing is not None and not with_data:
+            return hf_hub.model_path(self.cache_dir, listing, entry)
         if with_data:
             archive = cache.data_archive(self.cache_dir, entry)
             if archive is None:
@@ -63,8 +118,24 @@ class Hub:
         return cache.model_file(self.cache_dir, entry)
 
     def local_copy(self, entry: ModelInfo) -> cache.LocalCopy:
-        """What the cache holds for ``entry`` (stat calls only): see ``cache.LocalCopy``."""
+        """What the cache holds for ``entry`` (stat calls only; for a listed model, its data files too)."""
+        listing = self._listed(entry)
+        if listing is not None:
+            return hf_hub.local_copy(self.cache_dir, listing, entry)
         return cache.local_copy(self.cache_dir, entry)
+
+    def cached_states(self, entries: list[ModelInfo] | None = None) -> dict[str, str]:
+        """Entry key -> "complete" | "partial" | "damaged" for a whole table (``cache.cached_states``;
+        a listed model counts its data files, as ``local_copy``)."""
+        entries = self.manifest().entries if entries is None else entries
+        if self.listing is None:
+            return cache.cached_states(cache.unscoped_report(self.cache_dir), entries)
+        states = {}
+        for entry in entries:
+            state = self.local_copy(entry).state
+            if state:
+                states[entry.model_path] = state
+        return states
 
     def cache_state(self, entry: ModelInfo) -> str | None:
         """Old name for ``local_copy(entry).state``: "complete", "partial", "damaged" or None."""
@@ -80,6 +151,8 @@ class Hub:
             if require_manifest:
                 raise
             return cache.unscoped_report(self.cache_dir)
+        if self.listing is not None:  # scoped to hf/<owner>/<repo>/: a model and its data are one item
+            return hf_hub.cache_report(self.cache_dir, self.listing, entries)
         return cache.scoped_report(self.cache_dir, entries)
 
     def scan_cache(self, entries: list[ModelInfo] | None = None) -> cache.CacheReport:
@@ -97,17 +170,26 @@ class Hub:
         force: bool = False,
         progress: download.Progress | None = None,
         cancel: download.CancelToken | None = None,
+        *,
+        on_chunk: download.Chunk | None = None,
     ) -> Path:
         """Download (if needed) and return the model file, or the archive's extraction folder (onnx.hub's
         ``<sha>_<name>``; the folder holding the model and its test_data_set_* inside it is
         ``local_copy(entry).data_dir``). A damaged copy (wrong size) is fetched again.
-        ``with_data`` and ``force`` become keyword-only once the front ends pass them so."""
+        ``with_data`` and ``force`` become keyword-only once the front ends pass them so. ``on_chunk``: see
+        ``download.download_file`` (hub.load parses the model with it while it arrives). A listed
+        model (hf:) comes with every external data file it names: the path returned is its ``.onnx``,
+        and ``onnx.load`` finds the data next to it (``hf/<owner>/<repo>/<commit>/<path>``)."""
+        listing = self._listed(entry)
+        if listing is not None:
+            return self._download_listed(listing, entry, with_data=with_data, force=force, progress=progress,
+                                         cancel=cancel)
         target = self.local_path(entry, with_data)
         copy = self.local_copy(entry)
         if force or (copy.data_state if with_data else copy.state) != "complete":
             download.download_file(
-                client=self.client, source=self.source, file=entry.file(with_data), target=target,
-                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force,
+                client=self.client, source=self._files_source, file=entry.file(with_data), target=target,
+                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force, on_chunk=on_chunk,
             )
         if not with_data:
             return target
@@ -115,3 +197,19 @@ class Hub:
         if force or not folder.is_dir():
             extract.safe_extract(target, folder)
         return folder
+
+    def _download_listed(
+        self, listing: Listing, entry: ModelInfo, *, with_data: bool, force: bool,
+        progress: download.Progress | None, cancel: download.CancelToken | None,
+    ) -> Path:
+        if with_data:
+            raise DownloadError(f"{entry.label} has no model-with-data archive: its data files come with the model.")
+        assert self.hf is not None
+        state = self.local_copy(entry).state
+        if state == "complete" and not force:
+            return self.local_path(entry)
+        model = hf_download.download_model(
+            client=self.client, repo=self.hf, listing=listing, model_path=entry.model_path, cache_dir=self.cache_dir,
+            progress=progress, cancel=cancel, force=force or state == "damaged",
+        )
+        return model.path

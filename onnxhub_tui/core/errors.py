@@ -23,6 +23,7 @@ class Hint(str, Enum):
     REPO = "repo"  # point at another hub, e.g. a local folder
     DEMO = "demo"  # the embedded demo hub
     TOKEN = "token"  # a token for a private hub
+    HF_TOKEN = "hf_token"  # a Hugging Face token: gated, private or refused (core/hf_api)
     TRUST = "trust"  # say the hub is trusted
     FORCE = "force"  # fetch again although a copy is cached
     PRUNE = "prune"  # free space in the cache
@@ -37,6 +38,7 @@ PHRASES: dict[Hint, str] = {
     Hint.REPO: "point {term} at another hub or a local folder",
     Hint.DEMO: "try the demo hub with {term}",
     Hint.TOKEN: "set {term} if the hub is private",
+    Hint.HF_TOKEN: "set {term} to a token of an account that can read the repo",
     Hint.TRUST: "trust the hub with {term}",
     Hint.FORCE: "fetch it again with {term}",
     Hint.PRUNE: "free space in the cache with {term}",
@@ -51,6 +53,7 @@ API_TERMS: dict[Hint, str] = {
     Hint.REPO: "repo=",
     Hint.DEMO: 'repo="demo"',
     Hint.TOKEN: "GITHUB_TOKEN or HF_TOKEN",
+    Hint.HF_TOKEN: "HF_TOKEN",
     Hint.TRUST: "silent=True",
     Hint.FORCE: "force_reload=True",
     Hint.PRUNE: "onnxhub-tui cache prune",
@@ -60,10 +63,11 @@ API_TERMS: dict[Hint, str] = {
 
 def render(exc: BaseException, terms: Mapping[Hint, str]) -> str:
     """The message with its hints in ``terms``: "<message> Or: <hint>; or <hint>." A hint the front end
-    has no term for is left out (a TUI without a key for it should not invent one)."""
+    has no term for is left out (a TUI without a key for it should not invent one), and so is one whose
+    term the message already names (the Hub's "set HF_TOKEN to ..." says more than the hint would)."""
     if not isinstance(exc, HubError):
         return str(exc)
-    phrases = [PHRASES[h].format(term=terms[h]) for h in exc.hints if h in terms]
+    phrases = [PHRASES[h].format(term=terms[h]) for h in exc.hints if h in terms and terms[h] not in exc.message]
     if not phrases:
         return exc.message
     text = "; or ".join(phrases)

@@ -30,6 +30,8 @@ from .errors import InspectError, UnsafePathError
 from .hf_repo import COMMIT
 from .inspect import _fields, read_top_level
 from .paths import check_relative_path, is_within, relative_path_problem
+from .wire import text as _text
+from .wire import texts
 
 HF_DIR = "hf"
 _MAX_DEPTH = 64  # nested subgraphs deeper than this are hostile
@@ -43,10 +45,6 @@ class ExternalTensor:
     length: int | None
 
 
-def _text(value: object) -> str:
-    return bytes(value).decode("utf-8", "replace") if isinstance(value, memoryview) else ""
-
-
 def _tensor(buf: memoryview) -> ExternalTensor | None:
     name = ""
     external = False
@@ -57,12 +55,7 @@ def _tensor(buf: memoryview) -> ExternalTensor | None:
         elif number == 14 and value == 1:
             external = True
         elif number == 13 and isinstance(value, memoryview):
-            key = val = ""
-            for n, _w, v in _fields(value):
-                if n == 1:
-                    key = _text(v)
-                elif n == 2:
-                    val = _text(v)
+            key, val = texts(value, 1, 2)
             entries[key] = val
     if not external:
         return None

@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 import httpx
 
 from . import http
-from .errors import HubError, NetworkError, OfflineError
+from .errors import Hint, HubError, NetworkError, OfflineError
 from .hf_repo import COMMIT, HfRepo
 from .paths import relative_path_problem
 from .sources import _host
@@ -37,7 +37,8 @@ _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 
 
 class HfError(HubError):
-    """A Hugging Face Hub answer a user can act on."""
+    """A Hugging Face Hub answer a user can act on. Gated, missing or private, and refused: the
+    ``Hint.HF_TOKEN`` hint (the message names HF_TOKEN already; front ends may act on the hint)."""
 
 
 class HfRepoNotFoundError(HfError, LookupError):
@@ -101,6 +102,13 @@ def _token_name(repo: HfRepo) -> str:
 
 
 def _error(repo: HfRepo, response: httpx.Response, url: str, what: str) -> HubError:
+    error = _classify(repo, response, url, what)
+    if isinstance(error, (HfGatedRepoError, HfAuthError, HfRepoNotFoundError)):
+        error.hints = (Hint.HF_TOKEN,)  # what the user can do next: a token that can read the repo
+    return error
+
+
+def _classify(repo: HfRepo, response: httpx.Response, url: str, what: str) -> HubError:
     code = response.headers.get("x-error-code", "")
     message = response.headers.get("x-error-message", "")
     status = response.status_code

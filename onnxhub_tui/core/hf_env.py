@@ -1,5 +1,6 @@
-"""What the Hugging Face environment says: endpoint, token, offline. One pure function of a mapping,
-so the settings module (issue 9) can absorb it as it is.
+"""What the Hugging Face environment says: endpoint, token, offline. ``core/settings`` reads these
+rules into ``Settings.hf_*`` (its ``load`` calls ``discover_token`` and ``hf_offline``); ``hf_env`` is
+the same answer, read through ``settings.load``, in the shape ``core/hf_repo`` takes.
 
 Rules follow huggingface_hub (``constants.py``, ``utils/_auth.py``):
 - endpoint: ``HF_ENDPOINT``, default ``https://huggingface.co``, trailing ``/`` dropped;
@@ -61,9 +62,14 @@ def discover_token(environ: Mapping[str, str]) -> tuple[str | None, str | None]:
     return (token, str(path)) if token else (None, None)
 
 
+def hf_offline(environ: Mapping[str, str]) -> bool:
+    """huggingface_hub's rule: anything but 1/ON/YES/TRUE (any case) is "not offline", never an error."""
+    return any((environ.get(n) or "").strip().upper() in _TRUE for n in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
 def hf_env(environ: Mapping[str, str] | None = None) -> HfEnv:
-    environ = os.environ if environ is None else environ
-    endpoint = (environ.get("HF_ENDPOINT") or HF_DEFAULT_ENDPOINT).strip().rstrip("/")
-    token, origin = discover_token(environ)
-    offline = any((environ.get(n) or "").strip().upper() in _TRUE for n in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-    return HfEnv(endpoint=endpoint, token=token, token_origin=origin, offline=offline)
+    """The environment's Hugging Face settings (``settings.load``: a bad HF_ENDPOINT is a SettingsError)."""
+    from . import settings  # settings imports this module's rules
+
+    s = settings.load(environ)
+    return HfEnv(endpoint=s.hf_endpoint, token=s.hf_token, token_origin=s.hf_token_origin, offline=s.hf_offline)

@@ -17,6 +17,7 @@ from .errors import InspectError
 from .wire import VARINT as _VARINT
 from .wire import fields as _fields  # build imports it from here
 from .wire import text as _text
+from .wire import texts
 from .wire import varint as _varint
 
 # TensorProto.DataType -> bytes per element (sub-byte types rounded up per element)
@@ -69,12 +70,7 @@ def _graph(buf: memoryview, summary: ModelSummary) -> None:
         if not isinstance(value, memoryview):
             continue
         if number == 1:  # node
-            op_type = domain = ""
-            for n, _w, v in _fields(value):
-                if n == 4:
-                    op_type = _text(v)
-                elif n == 7:
-                    domain = _text(v)
+            op_type, domain = texts(value, 4, 7)
             summary.node_count += 1
             summary.op_counts[f"{domain}.{op_type}" if domain and domain != "ai.onnx" else op_type] += 1
         elif number in (5, 15):  # initializer, sparse_initializer

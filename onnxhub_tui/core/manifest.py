@@ -89,9 +89,20 @@ class ModelInfo:
         return bool(self.model_with_data_path)
 
     @property
+    def opset_known(self) -> bool:
+        """False for a model listed from a Hugging Face repo and not read yet (its ``opset`` is 0 then)."""
+        hf = self.metadata.get("hf")
+        return not (isinstance(hf, dict) and hf.get("opset_known") is False)
+
+    @property
+    def opset_text(self) -> str:
+        """The opset as the front ends show it: ``"?"`` when unknown, never ``"0"``."""
+        return str(self.opset) if self.opset_known else "?"
+
+    @property
     def label(self) -> str:
-        """How every front end names an entry to a person: ``name (opset N)``."""
-        return f"{self.model} (opset {self.opset})"
+        """How every front end names an entry to a person: ``name (opset N)`` (``opset ?`` when unknown)."""
+        return f"{self.model} (opset {self.opset_text})"
 
     def file(self, with_data: bool = False) -> FileRef:
         """The model file, or with ``with_data`` its model-with-data archive (``ModelNotFoundError`` if none)."""

@@ -200,14 +200,8 @@ class _Walk:
                 continue
             if number == 1:
                 self.node(value, depth)
-            elif number == 5:  # initializer
-                name, size = self.tensor(value)
-                if main:
-                    self.initializer_names.add(name)
-                    self.initializer_count += 1
-                    self.initializer_bytes += size
-            elif number == 15:  # sparse_initializer
-                name, size = self.sparse(value)
+            elif number in (5, 15):  # initializer, sparse_initializer
+                name, size = self.tensor(value) if number == 5 else self.sparse(value)
                 if main:
                     self.initializer_names.add(name)
                     self.initializer_count += 1

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import SettingsError
+from .hf_env import discover_token, hf_offline
 
 GITHUB_RAW = "https://raw.githubusercontent.com"
 GITHUB_LFS = "https://media.githubusercontent.com/media"
@@ -43,7 +44,10 @@ class Settings:
     github_lfs_url: str = GITHUB_LFS  # ONNXHUB_GITHUB_LFS_URL
     hf_endpoint: str = HF_DEFAULT  # HF_ENDPOINT
     github_token: str | None = field(default=None, repr=False)  # GITHUB_TOKEN; never in a repr
-    hf_token: str | None = field(default=None, repr=False)  # HF_TOKEN
+    # HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, else the token file under HF_HOME (core/hf_env's rules)
+    hf_token: str | None = field(default=None, repr=False)
+    hf_token_origin: str | None = None  # which of those it came from (a variable's name or the file), for messages
+    hf_offline: bool = False  # HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE): hf: hubs work from the cache
     onnx_home: Path | None = None  # ONNX_HOME: the cache is <ONNX_HOME>/hub, as onnx.hub's
     xdg_cache_home: Path | None = None  # XDG_CACHE_HOME: else <XDG_CACHE_HOME>/onnx/hub
     demo_dir: Path | None = None  # ONNXHUB_DEMO_DIR: where the demo hub is built (None: the default)
@@ -133,6 +137,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     found are reported together, in one ``SettingsError``."""
     env = os.environ if environ is None else environ
     problems: list[str] = []
+    hf_token, hf_token_origin = discover_token(env)
     settings = Settings(
         connect_timeout=_seconds(env, "ONNXHUB_CONNECT_TIMEOUT", Settings.connect_timeout, zero_ok=False,
                                  problems=problems),
@@ -146,7 +151,9 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         github_lfs_url=_base_url(env, "ONNXHUB_GITHUB_LFS_URL", GITHUB_LFS, problems),
         hf_endpoint=_base_url(env, "HF_ENDPOINT", HF_DEFAULT, problems),
         github_token=env.get("GITHUB_TOKEN") or None,
-        hf_token=env.get("HF_TOKEN") or None,
+        hf_token=hf_token,
+        hf_token_origin=hf_token_origin,
+        hf_offline=hf_offline(env),
         onnx_home=_folder(env, "ONNX_HOME", expand=False),  # as onnx.hub: taken as written
         xdg_cache_home=_folder(env, "XDG_CACHE_HOME", expand=False),
         demo_dir=_folder(env, "ONNXHUB_DEMO_DIR"),

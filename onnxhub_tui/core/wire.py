@@ -61,3 +61,12 @@ def fields(buf: memoryview) -> Iterator[tuple[int, int, int | memoryview]]:
 
 def text(value: int | memoryview | bytes) -> str:
     return bytes(value).decode("utf-8", "replace") if isinstance(value, (memoryview, bytes)) else ""
+
+
+def texts(buf: memoryview, *numbers: int) -> tuple[str, ...]:
+    """The string fields ``numbers`` of one message, in that order ("" where absent; the last one wins)."""
+    found = dict.fromkeys(numbers, "")
+    for number, _wire, value in fields(buf):
+        if number in found:
+            found[number] = text(value)
+    return tuple(found.values())

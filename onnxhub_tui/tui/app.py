@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
-from ..core import cache, settings
+from ..core import settings
 from ..core.client import Hub
 from ..core.errors import CancelledError, HubError
 from ..core.manifest import ModelInfo
@@ -107,9 +107,9 @@ class HubApp(App):
         self.post_message(ManifestLoaded(manifest, self._scan_states(manifest.entries)))
 
     def _scan_states(self, entries: list[ModelInfo]) -> dict[str, str]:
-        # a scan without the manifest: its cost follows the cache's size, not the manifest's (see cached_states)
+        # a scan without the manifest (Hub.cached_states): its cost follows the cache's size, not the manifest's
         try:
-            return cache.cached_states(cache.unscoped_report(self.hub.cache_dir), entries)
+            return self.hub.cached_states(entries)  # an hf: repo's models count their data files too
         except Exception:  # noqa: BLE001 - an unreadable cache only loses the cached column
             return {}
 

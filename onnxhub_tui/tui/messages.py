@@ -27,6 +27,7 @@ TUI_TERMS: dict[Hint, str] = {
     Hint.REPO: "--repo SPEC",
     Hint.DEMO: "--demo",
     Hint.TOKEN: "GITHUB_TOKEN (or HF_TOKEN for hf: repos)",
+    Hint.HF_TOKEN: "HF_TOKEN",
     Hint.TRUST: "--trust",
     Hint.PRUNE: "the cache screen (3, then p and x)",
     Hint.DEMO_DIR: "ONNXHUB_DEMO_DIR=FOLDER",

@@ -197,7 +197,7 @@ def test_cache_ls_table_and_json(env, hub_tree, root):
     assert by_model["MNIST"]["state"] == "complete" and by_model["MNIST"]["opset"] == 12
     assert Path(by_model["ResNet50"]["path"]).is_file()
     assert set(by_model["MNIST"]) == {"path", "rel", "group", "bytes", "state", "kind", "model", "opset",
-                                      "expected_sha256", "in_use", "link"}
+                                      "expected_sha256", "in_use", "link", "members"}
     # Without --repo nothing is fetched: files are still listed, by their names.
     plain = json.loads(run(["cache", "ls", "--json"], env).stdout)
     assert plain["count"] == 2 and {f["model"] for f in plain["files"]} == {None}

@@ -221,9 +221,14 @@ def test_zoo_tokens_go_only_to_their_own_hosts(zoo, cache_dir, monkeypatch):
 
 
 def test_hf_spec_sends_only_hf_token(hub_tree, cache_dir, monkeypatch, tmp_path):
-    hf_root = tmp_path / "hfroot"
-    shutil.copytree(hub_tree.repo_dir, hf_root / "org/repo/main")
-    hf = start_server(hf_root)
+    """An hf: repo is read through the Hub's API (a listing, then its manifest at that commit): every request
+    to the Hub carries HF_TOKEN, none carries GITHUB_TOKEN, and the CDN (another origin) gets no token."""
+    from tests.support.hfhub import FakeHub, FakeRepo
+
+    files = {str(p.relative_to(hub_tree.repo_dir)): p.read_bytes() for p in hub_tree.repo_dir.rglob("*") if p.is_file()}
+    hf = FakeHub()
+    hf.valid_tokens.add(HF_TOKEN)
+    hf.add(FakeRepo("org/repo", files))
     try:
         monkeypatch.setenv("HF_ENDPOINT", hf.url)
         monkeypatch.setenv("GITHUB_TOKEN", GH_TOKEN)
@@ -232,7 +237,8 @@ def test_hf_spec_sends_only_hf_token(hub_tree, cache_dir, monkeypatch, tmp_path)
             hub.download(hub.manifest().find("MNIST", 7))
     finally:
         hf.stop()
-    assert _auth(hf.hits) == {f"Bearer {HF_TOKEN}"} and len(hf.hits) == 2
+    assert _auth(hf.hits_on("hub")) == {f"Bearer {HF_TOKEN}"} and hf.hits_on("hub", "/resolve/")
+    assert hf.cdn_violations == [] and _auth(hf.hits_on("cdn")) <= {None}
 
 
 def test_http_spec_sends_no_token_even_to_a_github_configured_host(server, cache_dir, monkeypatch):

@@ -72,7 +72,7 @@ def display_name(file: CachedFile) -> str:
 def entry_label(entry: ModelInfo | None, kind: str) -> str:
     if entry is None:
         return ""
-    return f"{printable(entry.model)} · opset {entry.opset}"
+    return f"{printable(entry.model)} · opset {entry.opset_text}"
 
 
 @dataclass(frozen=True)

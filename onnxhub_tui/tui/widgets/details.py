@@ -69,7 +69,7 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
     parts: list[RenderableType] = [Text(clean(entry.model), style="bold")]
     fields = _field_table()
     fields.add_row("path", Text(clean(entry.model_path)))
-    fields.add_row("opset", Text(str(entry.opset)))
+    fields.add_row("opset", Text(entry.opset_text))
     fields.add_row("onnx", Text(clean(entry.onnx_version) or "?"))
     exact = f" ({entry.model_bytes:,} B)" if entry.model_bytes and entry.model_bytes >= 1000 else ""
     fields.add_row("size", Text(human_size(entry.model_bytes) + exact))

@@ -265,7 +265,7 @@ class ModelTable(CursorList):
     def _cells(self, entry: ModelInfo, state: str | None) -> list[str]:
         return [
             clean(entry.model),
-            str(entry.opset),
+            entry.opset_text,  # "?" for an hf: model not read yet
             human_size(entry.model_bytes) if entry.model_bytes is not None else "",
             clean(", ".join(entry.tag_list)),
             MARKS.get(state or "", ""),
