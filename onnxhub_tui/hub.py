@@ -3,7 +3,8 @@
 Same functions, defaults, name matching and cache layout as onnx 1.20's ``onnx.hub``, with verified,
 resumable downloads underneath. Errors subclass ``AssertionError`` as onnx.hub's did.
 Like onnx.hub, ``onnx/models`` means its manifest's 184 models; ``repo="onnx/models:main+zoo"`` gives
-these functions the whole zoo (2,377 models, see ``core/zoo.py``).
+these functions the whole zoo (2,377 models, see ``core/zoo.py``). An archive-only zoo model (a ``.tar.gz``
+of the model and its external data) downloads with its data and extracts; ``load`` reads the model inside.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import onnx
 from .core import cache
 from .core.client import Hub
 from .core.errors import Hint, HubError, UntrustedRepoError
+from .core.hashing import sha256_hex
 from .core.manifest import ModelInfo
 from .core.modelio import load_model
 from .core.sources import Source
@@ -146,7 +148,12 @@ def load(
         path = _fetch(hub, info, repo, with_data=False, force=force_reload, silent=silent)
     if path is None:
         return None
-    proto, digest = load_model(path, digest=not fetched_now)
+    # An archive-only zoo entry's path is the model inside its extracted archive: the SHA-256 is the
+    # archive's, so a cached archive (not one fetched now) is hashed instead of the model.
+    archive = hub.local_path(info) if info.metadata.get("archive_only") else None
+    proto, digest = load_model(path, digest=not fetched_now and archive is None)
+    if archive is not None and not fetched_now:
+        digest = sha256_hex(archive)
     if digest is not None and info.model_sha is not None and not cache.same_sha(digest, info.model_sha):
         raise HubError(
             f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "

@@ -161,13 +161,29 @@ def whole_zoo(manifest: Manifest, *, zoo: Sequence[ModelInfo] | None = None) -> 
     return dataclasses.replace(manifest, entries=with_zoo(manifest.entries, manifest.source, zoo=zoo))
 
 
+def split_zoo_suffix(repo: str | None) -> tuple[str | None, bool]:
+    """``"onnx/models:main+zoo"`` -> (``"onnx/models:main"``, True); a spec without the suffix -> (it,
+    False). The suffix is for the zoo's repo only (``onnx/models`` at ``main`` or at b1eeaa1): on any
+    other spec it is a ``RepoSpecError`` saying so, not a git ref that does not exist."""
+    if repo is None or not repo.strip().endswith(ZOO_SUFFIX):
+        return repo, False
+    spec = repo.strip()[: -len(ZOO_SUFFIX)] or None
+    from .sources import parse_repo_spec  # noqa: PLC0415 - reads the environment, as every parse does
+
+    if not is_zoo_source(parse_repo_spec(spec)):
+        from .errors import RepoSpecError  # noqa: PLC0415
+
+        raise RepoSpecError(f"Cannot read repo spec {repo!r}: {ZOO_SUFFIX} (the whole ONNX Model Zoo) is for "
+                            f"onnx/models at main or at {ZOO_COMMIT} only, not {spec or 'the default repo'}.")
+    return spec, True
+
+
 def api_repo(repo: str | None) -> tuple[str | None, bool]:
     """The API's opt-in: ``"onnx/models:main+zoo"`` -> (``"onnx/models:main"``, True). Without the
     suffix onnx.hub's functions see the manifest alone (scripts written for onnx.hub must not start
-    picking a 2024 export because it has a higher opset)."""
-    if repo is not None and repo.endswith(ZOO_SUFFIX):
-        return repo[: -len(ZOO_SUFFIX)] or None, True
-    return repo, False
+    picking a 2024 export because it has a higher opset). The CLI and the TUI show the whole zoo for
+    ``onnx/models`` anyway and accept the suffix as a no-op (``Hub``)."""
+    return split_zoo_suffix(repo)
 
 
 def _count(n: int) -> str:
