@@ -166,6 +166,25 @@ def test_hub_load_of_an_archive_only_model_reads_the_extracted_model_and_checks_
         hub.load("huge_Opset17_transformers", repo="onnx/models:main+zoo")
 
 
+def test_the_cli_downloads_an_archive_only_model_and_prints_the_extracted_model(archive_zoo, tmp_path, capsys):
+    from onnxhub_tui.cli import main  # in-process: the test's index stands in for the shipped one
+
+    running, entry, _weights, _served = archive_zoo
+    cache = tmp_path / "cli-cache"
+    assert main(["download", "huge_Opset17_transformers", "--cache-dir", str(cache), "--yes"]) == 0
+    printed = Path(capsys.readouterr().out.strip())
+    assert printed.name == "huge_Opset17.onnx" and printed.is_file() and cache in printed.parents
+    assert (printed.parent / "huge_Opset17.data").is_file()
+    assert main(["download", "huge_Opset17_transformers", "--cache-dir", str(cache), "--with-data"]) == 0
+    assert Path(capsys.readouterr().out.strip()) == printed.parent  # the folder holding it
+    assert main(["info", "huge_Opset17_transformers", "--cache-dir", str(cache), "--json", "--offline"]) == 0
+    model = json.loads(capsys.readouterr().out)["model"]
+    assert model["origins"] == {"inputs": "file", "outputs": "file", "header": "file"}  # the extracted model
+    assert model["io_ports"]["inputs"][0]["type"].startswith("tensor(")
+    assert model["header"]["external_data"] == ["huge_Opset17.data"]
+    assert len([h for h in running.hits if h.path.endswith(".tar.gz")]) == 1
+
+
 def test_the_zoo_suffix_is_for_the_zoo_only(archive_zoo, tmp_path):
     from onnxhub_tui.core.errors import RepoSpecError
 
