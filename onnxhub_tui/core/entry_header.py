@@ -91,8 +91,9 @@ def inspect_entry(
     ref = entry.file()
     if archive_only:
         ref = FileRef("model", ref.path, None, None)
-    wanted = remote is True or (remote is None and not ports_complete(entry))
-    if wanted:
+    needed = not ports_complete(entry)
+    wanted = remote is True or (remote is None and needed)  # a read over the network, if nothing nearer answers
+    if remote is True or needed:  # a cached file is read from disk: no network, whatever ``remote`` says
         local = _local_model(cache_dir, entry)
         if local is not None:
             return _read_file(local, client=client, cache_dir=cache_dir, ref=ref, cancel=cancel), "file"

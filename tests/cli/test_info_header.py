@@ -130,6 +130,7 @@ def test_a_cached_copy_is_read_from_disk(hub):
     model = info(env, "Big", "--offline")
     assert model["origins"] == {"inputs": "file", "outputs": "file", "header": "file"}
     assert model["io_ports"]["outputs"][0]["type"] == "tensor(float)"
+    assert info(env, "Big", "--no-remote")["origins"]["header"] == "file"  # no network, the disk is fine
     assert len(server.hits_for(BIG)) == hits
 
 
