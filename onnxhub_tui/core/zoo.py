@@ -173,10 +173,16 @@ def with_zoo(manifest_entries: Sequence[ModelInfo], source: Source, *, zoo: Sequ
     ``zoo`` replaces the shipped index (tests, or an index made from another tree)."""
     if not is_zoo_source(source):
         return list(manifest_entries)
-    named = {e.model_path for e in manifest_entries}
-    others = [e for e in (zoo_entries() if zoo is None else zoo) if e.model_path not in named]
-    merged = [_with_tier(e, "validated") for e in manifest_entries]
-    return merged + unique_names(others, (e.model for e in manifest_entries))
+    with _gc_paused():  # at a first paint, with the app's objects alive (see _load)
+        named = {e.model_path for e in manifest_entries}
+        others = [e for e in (zoo_entries() if zoo is None else zoo) if e.model_path not in named]
+        merged = [_with_tier(e, "validated") for e in manifest_entries]
+        taken = {e.model.lower() for e in manifest_entries}
+        if zoo is None and not any(e.model.lower() in taken for e in others):
+            # The shipped index's names are unique per (name, opset) by construction (zooindex):
+            # only a clash with this manifest's names could need a rename.
+            return merged + others
+        return merged + unique_names(others, taken)
 
 
 def whole_zoo(manifest: Manifest, *, zoo: Sequence[ModelInfo] | None = None) -> Manifest:
