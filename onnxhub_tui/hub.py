@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import onnx
 
@@ -22,7 +23,7 @@ from .core.client import Hub
 from .core.errors import Hint, HubError, UntrustedRepoError
 from .core.hashing import sha256_hex
 from .core.manifest import ModelInfo
-from .core.modelio import load_model
+from .core.modelio import ModelStream, load_model
 from .core.sources import Source
 from .core.zoo import api_repo
 from .progress import bar_callback, progress_bars
@@ -121,7 +122,9 @@ def _cached(hub: Hub, info: ModelInfo, with_data: bool) -> bool:
     return state == "complete"
 
 
-def _fetch(hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, silent: bool) -> Path | None:
+def _fetch(
+    hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, silent: bool, on_chunk: Any = None
+) -> Path | None:
     target = hub.local_path(info, with_data)
     if not force and _cached(hub, info, with_data):
         log.info("Using cached %s model from %s", info.model, target)
@@ -130,7 +133,7 @@ def _fetch(hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, s
         return None
     log.info("Downloading %s to local path %s", info.model, target)
     with progress_bars() as bars:
-        return hub.download(info, with_data, force, progress=bar_callback(bars, info.model))
+        return hub.download(info, with_data, force, progress=bar_callback(bars, info.model), on_chunk=on_chunk)
 
 
 def load(
@@ -143,17 +146,23 @@ def load(
     """Download (or take from the cache) a model by name and return it as a ModelProto."""
     with _hub(repo) as hub:
         info = hub.manifest().find(model, opset)
-        # A file downloaded now was hashed and verified as it was written; only a cached one is hashed here.
+        # A file downloaded now is hashed, verified and parsed (on a thread of its own) as it is written,
+        # so it is neither read nor hashed again; only a cached one is hashed here, in the parsing pass.
         fetched_now = force_reload or hub.local_copy(info).state != "complete"
-        path = _fetch(hub, info, repo, with_data=False, force=force_reload, silent=silent)
-    if path is None:
-        return None
-    # An archive-only zoo entry's path is the model inside its extracted archive: the SHA-256 is the
-    # archive's, so a cached archive (not one fetched now) is hashed instead of the model.
-    archive = hub.local_path(info) if info.metadata.get("archive_only") else None
-    proto, digest = load_model(path, digest=not fetched_now and archive is None)
-    if archive is not None and not fetched_now:
-        digest = sha256_hex(archive)
+        # An archive-only zoo entry's path is the model inside its extracted archive, and its SHA-256 is the
+        # archive's: it is not parsed while it arrives, and a cached archive is hashed instead of the model.
+        archive_only = bool(info.metadata.get("archive_only"))
+        stream_it = fetched_now and not archive_only
+        with ModelStream() as stream:
+            path = _fetch(hub, info, repo, False, force_reload, silent, stream.feed if stream_it else None)
+            if path is None:
+                return None
+            if stream_it:
+                return stream.finish(path)
+        archive = hub.local_path(info) if archive_only else None
+    proto, digest = load_model(path, digest=archive is None)
+    if archive is not None:
+        digest = None if fetched_now else sha256_hex(archive)  # one fetched now was verified as it arrived
     if digest is not None and info.model_sha is not None and not cache.same_sha(digest, info.model_sha):
         raise HubError(
             f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "

@@ -75,7 +75,7 @@ def _part_size(hub: Hub, entry: ModelInfo, with_data: bool) -> int:
 def _fetch(hub: Hub, entry: ModelInfo, args: argparse.Namespace, bars: Any, token: CancelToken,
            lock: threading.Lock) -> Path:
     """One download job (runs in a worker thread)."""
-    from .progress import bar_callback
+    from ..progress import bar_callback
 
     label = entry.label
     fresh = args.force or _needs_download(hub, entry, args.with_data)
@@ -109,7 +109,7 @@ def _download_all(hub: Hub, order: list[ModelInfo], args: argparse.Namespace) ->
     is fetched once and printed twice); Ctrl-C cancels them all (each keeps its ``.part`` file for a
     resume). Returns how many downloads failed."""
     from ..core.download import CancelToken
-    from .progress import progress_bars
+    from ..progress import progress_bars
 
     entries = list(dict.fromkeys(order))
     tokens = [CancelToken() for _ in entries]

@@ -12,7 +12,7 @@ from .output import err, note
 
 def cmd_manifest_build(args: argparse.Namespace) -> int:
     from ..core.build import build_manifest, default_output, manifest_bytes, write_manifest
-    from .progress import bar_callback, progress_bars
+    from ..progress import bar_callback, progress_bars
 
     folder = Path(args.folder).expanduser()
     with progress_bars() as bars:
@@ -40,7 +40,7 @@ def cmd_manifest_build(args: argparse.Namespace) -> int:
 def cmd_manifest_check(args: argparse.Namespace) -> int:
     from ..core.build import check_manifest
     from ..core.sources import MANIFEST_NAME
-    from .progress import bar_callback, progress_bars
+    from ..progress import bar_callback, progress_bars
 
     path = Path(args.manifest).expanduser()
     if path.is_dir():

@@ -107,27 +107,31 @@ class Hub:
         force: bool = False,
         progress: download.Progress | None = None,
         cancel: download.CancelToken | None = None,
+        *,
+        on_chunk: download.Chunk | None = None,
     ) -> Path:
         """Download (if needed) and return the model file, or the archive's extraction folder (onnx.hub's
         ``<sha>_<name>``; the folder holding the model and its test_data_set_* inside it is
         ``local_copy(entry).data_dir``). A damaged copy (wrong size) is fetched again.
         An archive-only zoo entry (``metadata["archive_only"]``: its file is a ``.tar.gz`` holding the model
         and its external data) is always fetched with its data and extracted; without ``with_data`` the
-        answer is then the ``.onnx`` inside, ready to load with its external data beside it.
-        ``with_data`` and ``force`` become keyword-only once the front ends pass them so."""
+        answer is then the ``.onnx`` inside, ready to load with its external data beside it (``on_chunk``
+        is not called for it: its bytes are the archive's, not a model's).
+        ``with_data`` and ``force`` become keyword-only once the front ends pass them so. ``on_chunk``: see
+        ``download.download_file`` (hub.load parses the model with it while it arrives)."""
         if entry.metadata.get("archive_only"):
-            folder = self._download(entry, True, force, progress, cancel)
+            folder = self._download(entry, True, force, progress, cancel, None)
             return folder if with_data else archive_model_path(folder, entry)
-        return self._download(entry, with_data, force, progress, cancel)
+        return self._download(entry, with_data, force, progress, cancel, on_chunk)
 
     def _download(self, entry: ModelInfo, with_data: bool, force: bool, progress: download.Progress | None,
-                  cancel: download.CancelToken | None) -> Path:
+                  cancel: download.CancelToken | None, on_chunk: download.Chunk | None) -> Path:
         target = self.local_path(entry, with_data)
         copy = self.local_copy(entry)
         if force or (copy.data_state if with_data else copy.state) != "complete":
             download.download_file(
                 client=self.client, source=self.source, file=entry.file(with_data), target=target,
-                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force,
+                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force, on_chunk=on_chunk,
             )
         if not with_data:
             return target

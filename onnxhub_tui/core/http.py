@@ -203,26 +203,30 @@ def _shared_ssl_context() -> ssl.SSLContext:
 
 class _LazyTransport(httpx.BaseTransport):
     """httpx's transport, built at the first request rather than with the client: the TUI makes its Hub
-    on the UI thread and sends its first request from a worker, so the TLS set-up leaves the UI thread."""
+    on the UI thread and sends its first request from a worker, so the TLS set-up leaves the UI thread.
+    Plain ``http://`` (a local mirror, a loopback server) gets a transport of its own that never loads
+    the CA bundle (20-50 ms of every CLI run and hub.load there); its TLS context trusts nothing, so even
+    a request routed to it by mistake could not skip verification."""
 
     def __init__(self, limits: httpx.Limits) -> None:
         self._limits = limits
-        self._transport: httpx.HTTPTransport | None = None
+        self._transports: dict[bool, httpx.HTTPTransport] = {}
         self._lock = threading.Lock()
 
-    def _get(self) -> httpx.HTTPTransport:
+    def _get(self, tls: bool) -> httpx.HTTPTransport:
         with self._lock:
-            if self._transport is None:
-                self._transport = httpx.HTTPTransport(verify=_shared_ssl_context(), limits=self._limits)
-            return self._transport
+            if tls not in self._transports:
+                context = _shared_ssl_context() if tls else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                self._transports[tls] = httpx.HTTPTransport(verify=context, limits=self._limits)
+            return self._transports[tls]
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._get().handle_request(request)
+        return self._get(request.url.scheme != "http").handle_request(request)
 
     def close(self) -> None:
         with self._lock:
-            if self._transport is not None:
-                self._transport.close()
+            for transport in self._transports.values():
+                transport.close()
 
 
 def is_offline(client: httpx.Client) -> bool:

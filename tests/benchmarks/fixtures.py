@@ -1,5 +1,6 @@
-"""Benchmark fixtures, built once under WORK and reused: a hub tree with a 512 MB real ONNX model and
-eight 64 MB ones, a 10,000-file cache, and synthetic manifests of any size made from the real one."""
+"""Benchmark fixtures, built once under WORK and reused: a hub tree with three real ONNX models for the
+download part (256 MB of 64 random 4 MiB initializers, 512 MB of 128, and a one-tensor 256 MB embedding
+table) and eight 64 MB ones for the queue, a 10,000-file cache, and synthetic manifests of any size made from the real one."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from .common import MB, REAL_MANIFEST, WORK
+from .common import MB, REAL_MANIFEST, REPO as REPO_ROOT, WORK
 
 HUB_ROOT = WORK / "hub"  # the static server's root
 REPO_PATH = "acme/models/main/"  # the manifest and files live under this prefix
@@ -59,7 +60,25 @@ def _weights_model(total: int, seed: int, name: str) -> onnx.ModelProto:
     return model
 
 
-def _ensure_model(rel: str, total: int, seed: int, name: str) -> ModelFile:
+def _embedding_model(total: int, seed: int, name: str) -> onnx.ModelProto:
+    """One float initializer of ``total`` bytes (a vocabulary x 1024 embedding table) behind a Gather."""
+    rng = np.random.default_rng(seed)
+    dim = 1024
+    rows = max(1, total // (4 * dim))
+    table = numpy_helper.from_array(rng.random((rows, dim), dtype=np.float32), "embedding")
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["embedding", "ids"], ["y"])],
+        name,
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", dim])],
+        [table],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="onnxhub-bench")
+    model.ir_version = 7
+    return model
+
+
+def _ensure_model(rel: str, total: int, seed: int, name: str, build=_weights_model) -> ModelFile:
     path = HUB_ROOT / REPO_PATH / rel
     meta = path.with_name(path.name + ".meta.json")
     if path.exists() and meta.exists():
@@ -67,7 +86,7 @@ def _ensure_model(rel: str, total: int, seed: int, name: str) -> ModelFile:
         if info.get("version") == _VERSION and info.get("size") == path.stat().st_size:
             return ModelFile(name, rel, info["sha"], info["size"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = _weights_model(total, seed, name)
+    model = build(total, seed, name)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(model.SerializeToString())
     del model
@@ -99,13 +118,33 @@ def big_model() -> ModelFile:
     return _ensure_model("big/model/big-512.onnx", 512 * MB, 512, "Big-512")
 
 
+@dataclass(frozen=True)
+class Shape:
+    """One model of the download part and how to describe it in the report."""
+
+    label: str
+    model: ModelFile
+
+
+def download_models() -> list[Shape]:
+    """The download part's models: issue 14's 256 MB network first, then the README's 512 MB one and a
+    one-tensor table, so no change is tuned to one shape."""
+    return [
+        Shape("256 MB, 64 tensors of 4 MiB", _ensure_model("net/model/net-256.onnx", 256 * MB, 256, "Net-256")),
+        Shape("512 MB, 128 tensors of 4 MiB", big_model()),
+        Shape("256 MB, one tensor (embedding table)",
+              _ensure_model("emb/model/emb-256.onnx", 256 * MB, 257, "Emb-256", build=_embedding_model)),
+    ]
+
+
 def queue_models() -> list[ModelFile]:
     return [_ensure_model(f"queue/model/queue{i}-64.onnx", 64 * MB, 1000 + i, f"Queue-{i}") for i in range(8)]
 
 
-def hub_tree(with_queue: bool = True) -> tuple[Path, list[ModelFile]]:
+def hub_tree(with_queue: bool = True, with_downloads: bool = False) -> tuple[Path, list[ModelFile]]:
     """The server root and the models it serves, with their manifest written at REPO_PATH."""
-    models = [big_model()] + (queue_models() if with_queue else [])
+    head = [s.model for s in download_models()] if with_downloads else [big_model()]
+    models = head + (queue_models() if with_queue else [])
     manifest = HUB_ROOT / REPO_PATH / "ONNX_HUB_MANIFEST.json"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps([_entry(m) for m in models], indent=1))
