@@ -186,6 +186,9 @@ def test_the_cli_lists_the_whole_zoo_for_onnx_models(zoo_server, cache_dir):
     assert result.returncode == 0, result.stderr
     models = json.loads(result.stdout)["models"]
     assert len(models) >= 2300
+    new = [m for m in models if not m["path"].startswith("validated/")]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", m["sha256"]) and m["bytes"] > 0 for m in new)  # from the LFS pointers
+    assert len([m for m in new if m["path"].endswith(".tar.gz")]) == 52  # the archive-only models are there
     pegasus = next(m for m in models if m["model"] == "pegasus_Opset16_transformers")
     assert re.fullmatch(r"[0-9a-f]{64}", pegasus["sha256"]) and pegasus["bytes"] > 2 * 10**9
     timm = subprocess.run([str(BIN), "list", "--repo", "onnx/models:main", "--json", "tier:exports", "author:timm"],
