@@ -36,7 +36,6 @@ from .errors import (
     Hint,
     LfsPointerError,
     NetworkError,
-    OfflineError,
 )
 from .diskio import BackgroundFlush, fsync_dir, open_regular
 from .hashing import sha256_file

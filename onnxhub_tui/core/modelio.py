@@ -15,6 +15,7 @@ import hashlib
 import mmap
 import threading
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
