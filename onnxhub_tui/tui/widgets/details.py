@@ -125,7 +125,7 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
         fields.add_row("files", Text("\n".join(hf_files)))
     parts.append(fields)
 
-    if entry.io_ports is None and isinstance(remote, RemoteSummary):
+    if isinstance(remote, RemoteSummary):  # the header knows more than the manifest's ports
         how = "kept from an earlier look" if remote.cached else (
             f"{remote.requests} requests, {human_size(remote.bytes_read)} of {human_size(remote.file_size)}")
         parts.append(Text(f"\nread from the header before download ({how})", style="italic"))
