@@ -47,6 +47,26 @@ def _command(args: argparse.Namespace) -> Command:
     return getattr(manifest, f"cmd_manifest_{args.manifest_command}")
 
 
+class _WarningLine(logging.StreamHandler):  # type: ignore[type-arg]
+    """The core's warnings (a lock folder that refused, ...) as one stderr line each, in the CLI's voice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter(f"{PROG}: warning: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # the stderr of now (tests swap it), not of the first call
+        super().emit(record)
+
+
+def _say_warnings() -> None:
+    core_log = logging.getLogger("onnxhub_tui")
+    if not any(isinstance(h, _WarningLine) for h in core_log.handlers):  # main() may run more than once
+        core_log.addHandler(_WarningLine())
+    if core_log.level == logging.NOTSET:
+        core_log.setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(negated_terms_last(list(sys.argv[1:] if argv is None else argv)))  # exits 2 on misuse
@@ -58,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="replace")  # type: ignore[union-attr]
     if args.debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
+    else:
+        _say_warnings()
     try:
         from ..core import settings
 

@@ -11,7 +11,7 @@ import pytest
 
 from onnxhub_tui import hub
 from onnxhub_tui.core.errors import HubError, ModelNotFoundError, UntrustedRepoError
-from tests.test_demo import demo_folder  # noqa: F401 - the session-built demo hub (a fixture)
+from tests.support.demo_guard import demo_folder  # noqa: F401 - the session-built demo hub (a fixture)
 
 REPO = "acme/models:main"
 

@@ -140,3 +140,14 @@ def test_json_gives_hashes_in_lower_case_whatever_the_manifest_wrote(env, hub_tr
     doc = json.loads(run(["info", "MNIST", "--opset", "8", "--json", "--repo", REPO], env).stdout)["model"]
     assert doc["sha256"] == mnist["metadata"]["model_sha"].lower()
     assert doc["with_data"]["sha256"] == mnist["metadata"]["model_with_data_sha"].lower()
+
+
+def test_a_core_warning_is_one_cli_line_and_the_download_goes_on(env, root):
+    locks = root / ".onnxhub-tui" / "locks"
+    locks.parent.mkdir(parents=True)
+    locks.write_text("a file where the lock folder should be")
+    result = run(["download", "MNIST", "--repo", REPO, "--yes"], env)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "without a lock" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("onnxhub-tui: warning: Cannot lock in "), result.stderr
+    assert str(locks) in warnings[0]

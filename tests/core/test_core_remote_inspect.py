@@ -13,7 +13,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from onnxhub_tui.core import remote_inspect, remote_store
+from onnxhub_tui.core import byteranges, remote_inspect, remote_store
 from onnxhub_tui.core.build import read_header
 from onnxhub_tui.core.byteranges import AHEAD, Budget
 from onnxhub_tui.core.cache import cached_path
@@ -261,7 +261,9 @@ def test_transient_errors_and_redirects_are_followed(models, server, client, tmp
     assert len(server.hits_for("moved.onnx")) == 1  # later requests go straight to where the redirect led
 
 
-def test_a_redirect_target_that_stops_working_sends_the_walk_back_to_the_location(models, server, client, tmp_path):
+def test_a_redirect_target_that_stops_working_sends_the_walk_back_to_the_location(models, server, client, tmp_path,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(byteranges, "AHEAD", 0)  # one request at a time: which one meets the 403 is known
     (models / "models" / "target.onnx").write_bytes((models / "models" / "big.onnx").read_bytes())
     server.add_fault("/models/entry.onnx", Fault("redirect", location="/models/target.onnx", times=-1))
     file = FileRef("model", "entry.onnx", None, None)
@@ -275,6 +277,22 @@ def test_a_redirect_target_that_stops_working_sends_the_walk_back_to_the_locatio
     asked = [h.status for h in server.hits if "entry.onnx" in h.path or "target.onnx" in h.path]
     assert 403 in asked and asked.count(302) >= 2  # the first request, and again after the 403
     assert asked.count(302) < got.requests // 2  # the others went straight to the target
+
+
+def test_failed_reads_ahead_do_not_break_the_walk(models, server, client, tmp_path):
+    file = ref(models, "hundred.onnx", sha=False)
+    expected = inspect_remote(client=client, source=local_source(models / "models"), file=file, cache_dir=tmp_path)
+    armed = []
+
+    def fail_some(requests: int, _bytes: int) -> None:
+        if requests >= 30 and not armed:  # reads ahead are in flight by now: the next 4 requests, guesses or not, fail
+            armed.append(requests)
+            server.add_fault("/models/hundred.onnx", Fault("status", status=503, times=4))
+
+    got = inspect_remote(client=client, source=over_http(server), file=file, cache_dir=tmp_path, progress=fail_some)
+    assert (got.initializer_count, got.inputs, got.outputs) == (100, expected.inputs, expected.outputs)
+    statuses = [h.status for h in server.hits_for("hundred.onnx")]
+    assert statuses.count(503) == 4 and len(statuses) == got.requests  # fewer than a read's 5 attempts
 
 
 def test_a_file_of_another_size_than_the_manifest_says_is_refused(models, server, client, tmp_path):
