@@ -2,13 +2,15 @@
 
 Words combine with AND, case-insensitively: plain words match name, tags or path; ``tag:vision``,
 ``name:res``, ``path:text/``; ``opset:>=12``; ``size:<50MB``; a leading ``-`` negates a term;
-``"two words"`` is one term. For the whole zoo (core/zoo.py): ``tier:validated`` (or ``exports``,
+``"two words"`` is one term. A mistake is a ``QueryError``, never a silent "0 shown": an unknown field
+(``tags:`` names the known ones and suggests ``tag:``), an unclosed quote, a lone ``-``. For the whole zoo (core/zoo.py): ``tier:validated`` (or ``exports``,
 ``skipped``; a prefix will do), ``author:timm``, ``task:vision`` and ``params:>1M`` (k, M, B or G);
 entries that do not know the fact (a manifest entry has no author) do not match.
 """
 
 from __future__ import annotations
 
+import difflib
 import operator
 import re
 from collections.abc import Callable, Iterable
@@ -33,13 +35,40 @@ Predicate = Callable[[ModelInfo], bool]
 
 # A quoted part may follow a field or a dash: tag:"machine comprehension", -"two words". The zoo has
 # 13 tags with spaces; before, tag:"..." split into tag:"machine and comprehension" and matched nothing.
-_TERM = re.compile(r'(-?(?:[A-Za-z]+:)?)"([^"]*)"?|(\S+)')
+_TERM = re.compile(r'(-?(?:[A-Za-z]+:)?)"([^"]*)("?)|(\S+)')
+_FIELD = re.compile(r"^-?([A-Za-z_]+):")
+_BARE_NUMBER = re.compile(r"^-?(size|params):(>=|<=|!=|==|>|<|=)?[0-9]*\.?[0-9]+$", re.IGNORECASE)
 
 
-def _split(text: str) -> list[str]:
-    """Whitespace-separated terms; double quotes group words (an unclosed quote runs to the end)."""
-    terms = [prefix + quoted if bare == "" else bare for prefix, quoted, bare in _TERM.findall(text)]
-    return [t for t in terms if t]
+def _split(text: str) -> list[tuple[str, bool]]:
+    """(term, literal) pairs, split at whitespace; double quotes group words, and a quoted word is
+    literal (``"a:b"`` is a word, not a field). Raises QueryError for an unclosed quote."""
+    terms: list[tuple[str, bool]] = []
+    for prefix, quoted, closed, bare in _TERM.findall(text):
+        if bare:
+            terms.append((bare, False))
+            continue
+        if not closed:
+            raise QueryError(f'unclosed quote in {prefix}"{quoted}: end it with " (e.g. "two words")')
+        if prefix + quoted:
+            terms.append((prefix + quoted, ":" not in prefix))
+    # "size:<50 MB": a unit typed after a space belongs to the number before it
+    joined: list[tuple[str, bool]] = []
+    for term, literal in terms:
+        if joined and _BARE_NUMBER.match(joined[-1][0]) and term.lower() in _UNITS.keys() | _PARAM_UNITS.keys():
+            joined[-1] = (joined[-1][0] + term, False)
+        else:
+            joined.append((term, literal))
+    return joined
+
+
+def _unknown_field(key: str) -> QueryError:
+    close = difflib.get_close_matches(key, FIELDS, n=1, cutoff=0.6)
+    if not close and key.endswith("s") and key[:-1] in FIELDS:
+        close = [key[:-1]]
+    hint = f" (did you mean {close[0]}:?)" if close else ""
+    known = ", ".join(f"{f}:" for f in FIELDS)
+    return QueryError(f"unknown field {key}:{hint}; the fields are {known}; put a word with a colon in quotes")
 
 
 def _compare(field: str, value: str) -> tuple[Callable[[float, float], bool], float]:
@@ -69,13 +98,17 @@ def _compare_params(entry: ModelInfo, op: Callable[[float, float], bool], number
     return isinstance(count, int) and op(count, number)
 
 
-def _term(term: str) -> Predicate:
+def _term(term: str, *, quoted: bool = False) -> Predicate:
+    if term == "-":
+        raise QueryError("a lone - negates nothing: write it before a word, e.g. -int8 or -tag:text")
     negate = term.startswith("-") and len(term) > 1
     if negate:
         term = term[1:]
     key, sep, value = term.partition(":")
     key = key.lower()
     predicate: Predicate
+    if sep and key not in FIELDS and not quoted and _FIELD.match(term):
+        raise _unknown_field(key)
     if sep and key in FIELDS:
         if not value:
             raise QueryError(f"{key}: needs a value, e.g. tag:vision, opset:>=12, size:<50MB")
@@ -126,7 +159,7 @@ def parse_query(text: str | Iterable[str]) -> Query:
     """Parse a query (a string, or words as given on a command line); raises QueryError."""
     if not isinstance(text, str):
         text = " ".join(f'"{w}"' if " " in w else w for w in text)
-    return Query(text, tuple(_term(t) for t in _split(text)))
+    return Query(text, tuple(_term(t, quoted=q) for t, q in _split(text)))
 
 
 def narrows(old: str | None, new: str) -> bool:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from ..core import settings
 from ..core.client import Hub
@@ -25,13 +27,10 @@ from .messages import (CacheChanged, CacheScanned, CacheStatesChanged, DownloadR
                        ShowModel, WorkerFailed, failure_text)
 from .screens.cache import CacheScreen
 from .screens.downloads import DownloadsScreen
-from .screens.help import HelpScreen
+from .screens.help import HelpScreen, help_sections
 from .screens.modals import ConfirmScreen
 from .screens.models import ModelsScreen
 from .session import Session
-from .widgets.jobs_table import JobsTable
-from .widgets.model_table import ModelTable
-from .widgets.search_input import SearchInput
 
 def parse_keymap(text: str) -> dict[str, str]:
     """``"models.download=w;app.quit=ctrl+x,x"`` -> {binding id: keys}; ids are listed by ``?``."""
@@ -252,13 +251,19 @@ class HubApp(App):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        sections: list[tuple[str, type]] = [
-            ("Everywhere", HubApp), ("Models screen", ModelsScreen), ("Models table", ModelTable),
-            ("Search box", SearchInput), ("Downloads screen", DownloadsScreen), ("Download queue", JobsTable),
-            ("Cache screen", CacheScreen),
-            ("Confirmations", ConfirmScreen), ("This help", HelpScreen), ("Built in (Textual)", _TextualKeys),
-        ]
-        self.push_screen(HelpScreen(sections))
+        self.push_screen(HelpScreen(help_sections(HubApp)))
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: Textual's hint is markup, and every toast here is literal."""
+        self.notify("Press q (or ctrl+q) to quit.", title="Do you want to quit?", timeout=3)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, with one "Keys": this app's help (Textual's panel lists less)."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
+                yield SystemCommand("Keys", "Every key binding and the search language (?)", self.action_help)
+            else:
+                yield command
 
     async def action_quit(self) -> None:
         queue = self.session.queue
@@ -277,15 +282,6 @@ class HubApp(App):
         body = (f"{running} download(s) running and {len(pending) - running} queued. Quit anyway? "
                 "Running downloads stop; their .part files stay and resume next time.")
         self.push_screen(ConfirmScreen("Quit?", body, yes="Quit", no="Stay"), answered)
-
-
-class _TextualKeys:
-    """Textual's own keys, for the help screen (the palette's key is not in App.BINDINGS)."""
-
-    BINDINGS = [
-        Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "Command palette: models and screens by name"),
-        *App.BINDINGS,
-    ]
 
 
 def run_tui(hub: Hub, *, jobs: int = 3, trust: bool = False, mouse: bool = True) -> int:

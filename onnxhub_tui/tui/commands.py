@@ -28,7 +28,7 @@ class HubCommands(Provider):
     async def discover(self) -> Hits:
         for title, mode, help_text in SCREENS:
             yield DiscoveryHit(f"Screen: {title}", partial(self.hub_app.switch_mode, mode), help=help_text)
-        yield DiscoveryHit("Help: keys", self.hub_app.action_help, help="Every key binding (?)")
+        # help is the system command "Keys" (HubApp.get_system_commands): one entry, not two
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

@@ -48,14 +48,6 @@ def clean_lines(text: str) -> list[str]:
 
 
 def show_path(path: str | os.PathLike[str]) -> str:
-    """A path as short as it can be while staying unambiguous: relative to the working directory
-    when inside it, ``~/...`` when inside the home directory."""
-    p = Path(path)
-    try:
-        return str(p.relative_to(Path.cwd()))
-    except ValueError:
-        pass
-    try:
-        return "~/" + str(p.relative_to(Path.home()))
-    except ValueError:
-        return str(p)
+    """A path as the user can paste it anywhere: absolute (a cache under the working directory was
+    shown as ``home/.cache/...``, which reads as relative to nothing). Symlinks are kept as given."""
+    return os.path.abspath(os.fspath(path))

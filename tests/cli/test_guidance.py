@@ -76,6 +76,15 @@ def test_an_invalid_query_is_one_line_without_usage(env):
     assert "opset" in result.stderr
 
 
+@pytest.mark.parametrize(("words", "says"), [
+    (["tags:vision"], "did you mean tag:"), (["foo:bar"], "the fields are tag:"),
+    (['"unterminated'], "unclosed quote"), (["-"], "a lone - negates nothing"),
+])
+def test_search_mistakes_are_usage_errors_not_zero_matches(env, words, says):
+    result = run(["list", *words, "--repo", REPO], env)
+    assert result.returncode == 2 and says in result.stderr and "of 10" not in result.stdout, result
+
+
 def test_a_resumed_download_says_so_and_counts_only_the_bytes_fetched(env, hub_tree, server, root):
     entry = hub_tree.entry("ResNet50")
     data = hub_tree.files[entry["model_path"]]

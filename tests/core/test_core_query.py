@@ -57,8 +57,8 @@ def names(query) -> list[str]:
     ('tag:"machine comprehension"', ["BERT-Squad"]),  # a field's value may be quoted (13 zoo tags have spaces)
     ('-"machine comprehension"', ["ResNet50", "ResNet50-int8", "MNIST", "Unsized"]),
     ('tag:"machine comprehension" -tag:"body analysis"', ["BERT-Squad"]),
-    ("foo:bar", []),  # an unknown field is a plain word
-    ("-", ["ResNet50", "ResNet50-int8", "MNIST", "BERT-Squad"]),  # a lone dash is a word, not a negation
+    ('"foo:bar"', []),  # a quoted word with a colon is a plain word, not a field
+    ("size:<50 MB", ["ResNet50-int8", "MNIST"]),  # a unit after a space belongs to the number
 ])
 def test_terms(query, expected):
     assert names(query) == expected
@@ -77,6 +77,13 @@ def test_argv_words_are_terms_and_spaces_group():
     ("tag:", "needs a value"),
     ("size:", "needs a value"),
     ("opset:=>12", "needs a number"),
+    ("tags:vision", r"unknown field tags: \(did you mean tag:\?\); the fields are tag:, name:"),
+    ("foo:bar", "unknown field foo:; the fields are tag:"),
+    ("-tgs:vision", "did you mean tag:"),
+    ('"unterminated', "unclosed quote"),
+    ('tag:"machine comprehension', "unclosed quote"),
+    ("-", "a lone - negates nothing"),
+    ("resnet - int8", "a lone - negates nothing"),
 ])
 def test_bad_terms_say_how_to_write_them(query, says):
     with pytest.raises(QueryError, match=says) as info:

@@ -96,3 +96,17 @@ def static_text(widget: Static, width: int = 100) -> str:
 async def type_text(pilot: Pilot, text: str) -> None:
     for ch in text:
         await pilot.press({" ": "space"}.get(ch, ch))
+
+
+def fixed_folder(request: object) -> Path:
+    """An empty folder at a path that is the same on every run, for snapshots: the TUI shows absolute
+    paths, and a tmp path would differ each time. One per test (``request.node.name``), so -n 2 is safe."""
+    import re
+    import shutil
+
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)  # type: ignore[attr-defined]
+    folder = Path("/tmp/onnxhub-tui-snapshots") / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+

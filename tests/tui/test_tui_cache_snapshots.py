@@ -1,19 +1,21 @@
 """SVG snapshots of the cache screen at 80x24 and 120x40 (pytest-textual-snapshot).
 
 The content is deterministic: models downloaded from the loopback hub (their bytes and SHA-256 are fixed),
-hand-made leftovers with fixed names, and the cache shown relative to the working directory (``cache``)
-instead of a tmp path. Regenerate with ``--snapshot-update`` after a deliberate change.
+hand-made leftovers with fixed names, and the cache in a folder of a fixed path
+(``/tmp/onnxhub-tui-snapshots/<test>``: the TUI shows paths absolute) instead of a tmp path. Regenerate with ``--snapshot-update`` after a deliberate change.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from tests.support.tui import fixed_folder
 from tests.tui.test_tui_cache import CacheApp, fill_cache, settle
 
 
 @pytest.fixture
-def cache_app(server, tmp_path, monkeypatch):
+def cache_app(server, request, monkeypatch):
+    tmp_path = fixed_folder(request)
     monkeypatch.chdir(tmp_path)
     filled = fill_cache(tmp_path / "cache", outside=tmp_path / "elsewhere")
     data = bytearray(filled.files["mnist8"].read_bytes())

@@ -1,7 +1,8 @@
 """SVG snapshots of each screen at 80x24 and 120x40 (pytest-textual-snapshot).
 
-Deterministic content: the loopback hub's models are seeded, the working directory is the test's tmp
-folder so cache paths show as ``cache/...``, notifications are cleared, and nothing shows a speed.
+Deterministic content: the loopback hub's models are seeded, the cache is in a folder of a fixed path
+(``/tmp/onnxhub-tui-snapshots/<test>``: paths are shown absolute), notifications are cleared, and
+nothing shows a speed.
 Update with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and look at the SVGs."""
 
 from __future__ import annotations
@@ -14,15 +15,21 @@ from onnxhub_tui.core.client import Hub
 from onnxhub_tui.tui import jobs as J
 from onnxhub_tui.tui.app import HubApp
 from tests.support.hubserver import Fault
-from tests.support.tui import REPO, loaded, make_app, models_screen, until
+from tests.support.tui import REPO, fixed_folder, loaded, make_app, models_screen, until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 @pytest.fixture
-def here(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def here(request, monkeypatch):
+    folder = fixed_folder(request)
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.fixture
+def cache_dir(here):
+    return here / "cache"
 
 
 async def settle(pilot) -> None:  # noqa: ANN001

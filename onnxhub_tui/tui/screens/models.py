@@ -15,6 +15,8 @@ from ...core.errors import QueryError
 from ...core.inspect import ModelSummary, summarize
 from ...core.manifest import ModelInfo
 from ...core.query import narrows, parse_query
+from ...core.text import cell_width, fit_cells
+from ..clipboard import copy_binding, copy_path
 from ..fmt import clean
 from ..messages import (CacheStatesChanged, DownloadRequested, Inspected, JobsChanged, ManifestChanged, ShowModel,
                         failure_text)
@@ -23,9 +25,10 @@ from ..widgets.details import CacheInfo, DetailsPanel
 from ..widgets.model_table import ModelTable
 from ..widgets.search_input import SearchInput
 from .base import SessionScreen
+from .models_remote import RemoteLooks, RemoteRead
 
 NARROW = 100  # below this many columns the details go under the table
-SEARCH_HELP = "search: words  tag:vision  opset:>=12  size:<50MB  -exclude"
+SEARCH_HELP = "search: words  tag:vision  opset:>=12  size:<50MB  -exclude  (? for more)"
 
 
 class ModelsScreen(SessionScreen):
@@ -36,6 +39,7 @@ class ModelsScreen(SessionScreen):
         Binding("d", "download(False)", "Download", id="models.download"),
         Binding("D", "download(True)", "+data", id="models.download_data"),
         Binding("i", "details", "Details", show=False, id="models.details"),
+        copy_binding("models"),
         Binding("escape", "focus_table", "Table", show=False, id="models.table"),
     ]
 
@@ -47,6 +51,8 @@ class ModelsScreen(SessionScreen):
         self._pending_query: str | None = None
         self._applied_text: str | None = None  # the text apply_query last ran for
         self._details_entry: ModelInfo | None = None
+        self._data_ready: dict[str, bool] = {}  # entry key -> test data extracted (stat calls, per paint)
+        self._remote = RemoteLooks(self, session)
 
     def compose(self) -> ComposeResult:
         yield Static(id="status", markup=False)
@@ -56,7 +62,8 @@ class ModelsScreen(SessionScreen):
                               select_on_focus=False)
         yield Static(id="query-error", markup=False)
         with Container(id="body"):
-            yield ModelTable(self.session.cached_state, empty_text="Loading the manifest…", id="models")
+            yield ModelTable(self.session.cached_state, data_ready=self._data_extracted,
+                             empty_text="Loading the manifest…", id="models")
             yield DetailsPanel(id="details")
         # The footer is mounted after the first paint (_mount_footer): its keys cost ~30 ms to compose
         # and ~40 ms to paint, more than the rest of the screen, and the first frame is the table's.
@@ -78,6 +85,7 @@ class ModelsScreen(SessionScreen):
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width)
+        self.update_status()  # the spec is fitted to the width
 
     def _apply_layout(self, width: int) -> None:
         self.set_class(width < NARROW, "narrow")
@@ -107,6 +115,8 @@ class ModelsScreen(SessionScreen):
         """A new manifest: show it through the current query, keeping the highlighted model."""
         keep = self.table.highlighted
         self._summaries.clear()
+        self._data_ready.clear()
+        self._remote.clear()
         self._query_text = None
         self._applied_text = None
         self._results.clear()
@@ -137,9 +147,13 @@ class ModelsScreen(SessionScreen):
         except QueryError as exc:
             error.update(Text(failure_text(exc, kind=False), style="bold"))
             error.display = True
-            return  # keep the rows of the last valid query
+            # keep the rows of the last valid query; when there are none, the error is the one word
+            self.table.empty_text = "The search has a mistake (above)."
+            return
         if error.display:
             error.display = False
+        if self.session.entries:
+            self.table.empty_text = "No models match the search."
         rows = self._results.get(text)
         if rows is None:
             # typing on narrows the last result; anything else filters every entry (already sorted)
@@ -157,24 +171,29 @@ class ModelsScreen(SessionScreen):
     def update_status(self) -> None:
         session = self.session
         text = Text()
-        text.append(clean(session.hub.source.spec), style="bold")
         state = session.manifest_state or "loading"
         style = {"fresh": "green", "cached": "green", "local": "green", "stale": "yellow",
                  "offline": "yellow", "failed": "red"}.get(state, "dim")
-        text.append("  manifest ")
-        text.append(state, style=style)
         total = len(session.entries)
         cached = session.cached_count
-        text.append(f"  {self.table.row_count} shown / {total} total / {cached} cached")
+        counts = f"  {self.table.row_count} shown / {total} total / {cached} cached"
         pending = len(session.queue.pending)
-        if pending:
-            text.append(f"  ↓ {pending} in queue", style="cyan")
+        queue = f"  ↓ {pending} in queue" if pending else ""
+        # the spec gives way (cut with "…"): the state, the counts and the queue always show whole
+        room = self.app.size.width - 2 - cell_width(f"  manifest {state}{counts}{queue}")
+        text.append(fit_cells(clean(session.hub.source.spec), max(8, room), pad=False), style="bold")
+        text.append("  manifest ")
+        text.append(state, style=style)
+        text.append(counts)
+        if queue:
+            text.append(queue, style="cyan")
         # One line of fixed height: no layout needed (a layout per key was 10-35 ms at 120x40)
         self.query_one("#status", Static).update(text, layout=False)
 
     def refresh_cached(self) -> None:
         """The cache changed: repaint the column, the counts and the details."""
         self._summaries.clear()
+        self._data_ready.clear()
         self.table.refresh_cached()
         self.update_status()
         self.show_details(self.table.highlighted)
@@ -214,9 +233,16 @@ class ModelsScreen(SessionScreen):
     @on(ModelTable.Sorted)
     def _sorted(self, event: ModelTable.Sorted) -> None:
         self._results.clear()  # cached rows are in the old order
-        self.notify(f"Sorted by {event.column}" + (" (descending)" if event.reverse else ""), timeout=1.5)
+        # no toast: the header's arrow says it (four presses of s stacked four toasts over the details)
 
     # -- details --------------------------------------------------------------------------------
+    def _data_extracted(self, entry: ModelInfo) -> bool:
+        """The table's "+data" mark: is the test-data archive extracted? Remembered until the cache changes."""
+        ready = self._data_ready.get(entry.key)
+        if ready is None:
+            ready = self._data_ready[entry.key] = self.session.hub.local_copy(entry).data_dir is not None
+        return ready
+
     def cache_info(self, entry: ModelInfo) -> CacheInfo:
         copy = self.session.hub.local_copy(entry)  # the core's one answer; stat calls only
         info = CacheInfo(self.session.cached_state(entry), copy.path)
@@ -230,6 +256,7 @@ class ModelsScreen(SessionScreen):
     def show_details(self, entry: ModelInfo | None, defer: bool = False) -> None:
         panel = self.query_one(DetailsPanel)
         self._details_entry = entry
+        self._remote.look(entry)  # an entry without ports: its header, once the cursor settles
         if entry is None:
             panel.show(None, defer=defer)
             return
@@ -240,7 +267,11 @@ class ModelsScreen(SessionScreen):
             if summary is None:
                 summary = "Reading the file…"
                 self._inspect(entry, info.path)
-        panel.show(entry, info, summary, defer=defer)
+        panel.show(entry, info, summary, self._remote.state(entry), defer=defer)
+
+    def on_remote_read(self, message: RemoteRead) -> None:
+        if self._remote.arrived(message) and self.table.highlighted is message.entry:
+            self.show_details(message.entry)
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def _inspect(self, entry: ModelInfo, path: Path) -> None:
@@ -265,6 +296,18 @@ class ModelsScreen(SessionScreen):
 
     def action_sort(self) -> None:
         self.table.cycle_sort()
+
+    def action_copy_path(self) -> None:
+        """The highlighted model's file in the cache (its extracted data folder when only that is there)."""
+        entry = self.table.highlighted
+        if entry is None:
+            copy_path(self.app, None)
+            return
+        copy = self.session.hub.local_copy(entry)
+        path = copy.path if copy.state == "complete" or copy.data_dir is None else copy.data_dir
+        if path is not None and copy.state != "complete" and copy.data_dir is None:
+            self.notify("Not downloaded yet: this is where d puts it.", timeout=3)
+        copy_path(self.app, path, what="cache path")
 
     def action_details(self) -> None:
         self.query_one(DetailsPanel).focus()

@@ -15,7 +15,10 @@ from textual.widgets import Static
 
 from ...core.inspect import ModelSummary
 from ...core.manifest import ModelInfo, Port
+from ...core.remote_inspect import RemoteSummary
+from ...core.zoo import facts
 from ..fmt import clean, human_size, show_path
+from ..pathtext import PathText
 
 
 @dataclass
@@ -59,18 +62,50 @@ def _cache_line(state: str | None) -> Text:
     return Text("not cached", style="dim")
 
 
+# the label column is as wide as its longest label: at 80 columns every cell counts
+_SHORT_LABELS = {"unknown until downloaded": "unknown", "top operators": "top ops", "source script": "script",
+                 "archive only": "archive"}
+
+
+def _hf_files(entry: ModelInfo) -> list[str]:
+    """The files a Hugging Face entry is made of (its model and the data files it may need)."""
+    hf = entry.metadata.get("hf")
+    if not isinstance(hf, dict):
+        return []
+    files = [entry.model_path] + [str(f) for f in hf.get("data_candidates") or [] if isinstance(f, str)]
+    return list(dict.fromkeys(clean(f) for f in files))
+
+
+def _summary_rows(info: Table, summary: ModelSummary | RemoteSummary) -> None:
+    producer = " ".join(p for p in (clean(summary.producer), clean(summary.producer_version)) if p)
+    info.add_row("producer", Text(producer or "?"))
+    info.add_row("IR version", Text(str(summary.ir_version)))
+    info.add_row("opsets", Text(", ".join(f"{clean(d)} {v}" for d, v in sorted(summary.opset_imports.items()))))
+    info.add_row("nodes", Text(f"{summary.node_count:,}"))
+    ops = ", ".join(f"{clean(op)} {n}" for op, n in summary.top_ops(8))
+    info.add_row("top ops", Text(ops or "none"))
+    weights = f"{summary.initializer_count:,} ({human_size(summary.initializer_bytes)})"
+    if summary.external_data:
+        weights += ", external data"
+    info.add_row("initializers", Text(weights))
+
+
 def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
-                       summary: ModelSummary | str | None = None) -> RenderableType:
+                       summary: ModelSummary | str | None = None,
+                       remote: RemoteSummary | str | None = None) -> RenderableType:
     """Everything about ``entry``; manifest text is always literal (``Text``, never markup).
 
-    ``summary`` is the inspected file, a message (loading, an error), or None when not cached."""
+    ``summary`` is the inspected file, a message (loading, an error), or None when not cached;
+    ``remote`` the header read before download (for an entry without ports), or a message about it."""
     if entry is None:
         return Text("No model highlighted.", style="dim")
     parts: list[RenderableType] = [Text(clean(entry.model), style="bold")]
     fields = _field_table()
     fields.add_row("path", Text(clean(entry.model_path)))
-    fields.add_row("opset", Text(entry.opset_text))
-    fields.add_row("onnx", Text(clean(entry.onnx_version) or "?"))
+    # one row for both versions: at 80x24 the panel has a dozen lines
+    fields.add_row("opset", Text(f"{entry.opset_text}  (onnx {clean(entry.onnx_version) or '?'})"))
+    for label, text in facts(entry):  # the zoo's tier and the facts its index knows
+        fields.add_row(_SHORT_LABELS.get(label, label), Text(clean(text)))
     exact = f" ({entry.model_bytes:,} B)" if entry.model_bytes and entry.model_bytes >= 1000 else ""
     fields.add_row("size", Text(human_size(entry.model_bytes) + exact))
     fields.add_row("sha256", Text(clean(entry.model_sha or "none (the download cannot be verified)")))
@@ -82,15 +117,33 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
         fields.add_row("with data", Text("no test-data archive", style="dim"))
     if cache is not None:
         fields.add_row("cache", _cache_line(cache.state))
-        if cache.path is not None:
-            fields.add_row("local", Text(clean(show_path(cache.path))))
-        if cache.data_path is not None and cache.data_state:
-            fields.add_row("data", Text(clean(show_path(cache.data_path)) + f" ({cache.data_state})"))
+        # absolute and whole, wrapped after a "/"; y copies the one the screen's copy key takes
+        has_data = cache.data_path is not None and bool(cache.data_state)
+        if cache.path is not None and (cache.state == "complete" or not has_data):
+            note = "  (y copies)" if cache.state == "complete" else "  (when downloaded)"
+            fields.add_row("local", PathText(show_path(cache.path), suffix=note))
+        if has_data and cache.data_path is not None:
+            note = "; y copies" if cache.state != "complete" else ""
+            fields.add_row("data", PathText(show_path(cache.data_path), suffix=f" ({cache.data_state}{note})"))
+    hf_files = _hf_files(entry)
+    if hf_files:
+        fields.add_row("files", Text("\n".join(hf_files)))
     parts.append(fields)
 
-    if entry.io_ports is None:
+    if isinstance(remote, RemoteSummary):  # the header knows more than the manifest's ports
+        how = "kept from an earlier look" if remote.cached else (
+            f"{remote.requests} requests, {human_size(remote.bytes_read)} of {human_size(remote.file_size)}")
+        parts.append(Text(f"\nread from the header before download ({how})", style="italic"))
+        parts.append(_ports_table("inputs", list(remote.inputs)) if remote.inputs else Text("inputs: none"))
+        parts.append(_ports_table("outputs", list(remote.outputs)) if remote.outputs else Text("outputs: none"))
+        info = _field_table()
+        _summary_rows(info, remote)
+        parts.append(info)
+    elif entry.io_ports is None:
         parts.append(Text("\nNo io_ports in the manifest for this entry: inputs and outputs are unknown "
                           "until the file is downloaded.", style="italic"))
+        if isinstance(remote, str):
+            parts.append(Text(clean(remote), style="italic"))
     else:
         parts.append(Text(""))
         parts.append(_ports_table("inputs", entry.inputs) if entry.inputs else Text("inputs: none listed"))
@@ -101,17 +154,7 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
     if isinstance(summary, ModelSummary):
         parts.append(Text("\nthe file", style="bold"))
         info = _field_table()
-        producer = " ".join(p for p in (clean(summary.producer), clean(summary.producer_version)) if p)
-        info.add_row("producer", Text(producer or "?"))
-        info.add_row("IR version", Text(str(summary.ir_version)))
-        info.add_row("opsets", Text(", ".join(f"{clean(d)} {v}" for d, v in sorted(summary.opset_imports.items()))))
-        info.add_row("nodes", Text(f"{summary.node_count:,}"))
-        ops = ", ".join(f"{clean(op)} {n}" for op, n in summary.top_ops(8))
-        info.add_row("top ops", Text(ops or "none"))
-        weights = f"{summary.initializer_count:,} ({human_size(summary.initializer_bytes)})"
-        if summary.external_data:
-            weights += ", external data"
-        info.add_row("initializers", Text(weights))
+        _summary_rows(info, summary)
         parts.append(info)
     elif isinstance(summary, str):
         parts.append(Text("\n" + clean(summary), style="italic"))
@@ -154,19 +197,25 @@ class DetailsPanel(VerticalScroll, can_focus=True):
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
         self._timer: Timer | None = None
+        self._entry: ModelInfo | None = None
 
     def compose(self):  # noqa: ANN201 - Textual's signature
         yield _Body(Text("Loading…", style="dim"), id="details-body")
 
     def show(self, entry: ModelInfo | None, cache: CacheInfo | None = None,
-             summary: ModelSummary | str | None = None, *, defer: bool = False) -> None:
-        """Show ``entry``; with ``defer`` the content is set now but painted once the cursor settles."""
+             summary: ModelSummary | str | None = None, remote: RemoteSummary | str | None = None, *,
+             defer: bool = False) -> None:
+        """Show ``entry``; with ``defer`` the content is set now but painted once the cursor settles.
+        Another entry starts at the top (a panel scrolled for one model must not hide the next one's name)."""
         body = self.query_one("#details-body", _Body)
+        if entry is not self._entry:
+            self._entry = entry
+            self.scroll_home(animate=False)
         if not defer:
             self._stop_timer()
-            body.update(details_renderable(entry, cache, summary))
+            body.update(details_renderable(entry, cache, summary, remote))
             return
-        body.hold_update(details_renderable(entry, cache, summary))
+        body.hold_update(details_renderable(entry, cache, summary, remote))
         self._stop_timer()
         self._timer = self.set_timer(self.SETTLE, self.flush)
 
@@ -182,6 +231,9 @@ class DetailsPanel(VerticalScroll, can_focus=True):
 
     def on_focus(self) -> None:
         self.flush()
+
+    def on_blur(self) -> None:
+        self.scroll_home(animate=False)  # leaving a scrolled panel: the next look starts at the name
 
     def show_message(self, text: str) -> None:
         self._stop_timer()

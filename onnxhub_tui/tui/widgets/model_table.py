@@ -22,11 +22,15 @@ from textual.strip import Strip
 
 from ...core.manifest import ModelInfo
 from ...core.text import fit_cells
+from ...core.zoo import tier_of
 from ..fmt import clean, human_size
 from .cursor_list import CursorList, cursor_bindings
 
 CachedState = Callable[[ModelInfo], "str | None"]
+DataReady = Callable[[ModelInfo], bool]
 MARKS = {"complete": "✓", "partial": "◐", "damaged": "✗", "queued": "↓"}
+DATA_MARK = "+data"  # the test-data archive is extracted (after D): the cached column says so too
+TIER_CELLS = {"validated": "valid", "exports": "export", "skipped": "skip"}
 
 
 @dataclass(frozen=True)
@@ -38,14 +42,17 @@ class Column:
     right: bool = False
 
 
+# Fixed widths leave room for the label and the sort arrow ("opset ▼"): a header never hides it.
 COLUMNS: tuple[Column, ...] = (
     Column("model", "model", 12, flexible=True),
-    Column("opset", "opset", 5, right=True),
+    Column("tier", "tier", 6),  # only for a hub with tiers (the whole zoo)
+    Column("opset", "opset", 7, right=True),
     Column("size", "size", 8, right=True),
     Column("tags", "tags", 0, flexible=True),
-    Column("cached", "cached", 6),
+    Column("cached", "cached", 8),
 )
 SORTABLE = tuple(c.key for c in COLUMNS)
+_TIER_ORDER = {"validated": 0, "exports": 1, "skipped": 2, None: 3}
 _CACHED_ORDER = {"complete": 0, "queued": 1, "partial": 2, "damaged": 3, None: 4}
 
 
@@ -96,6 +103,7 @@ class ModelTable(CursorList):
         self,
         cached_state: CachedState | None = None,
         *,
+        data_ready: DataReady | None = None,
         empty_text: str = "No models.",
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's name
@@ -103,6 +111,9 @@ class ModelTable(CursorList):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.cached_state: CachedState = cached_state or (lambda entry: None)
+        self.data_ready: DataReady = data_ready or (lambda entry: False)
+        self._columns: tuple[Column, ...] = tuple(c for c in COLUMNS if c.key != "tier")
+        self._tags_width = 0
         self._empty_text = empty_text
         self._rows: list[ModelInfo] = []
         self.sort_column = "model"
@@ -181,6 +192,11 @@ class ModelTable(CursorList):
                 return True
         return False
 
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns shown: the tier column only when some entry has a tier."""
+        return self._columns
+
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
         if column not in SORTABLE:
             raise ValueError(f"unknown column {column!r}")
@@ -194,7 +210,9 @@ class ModelTable(CursorList):
 
     def cycle_sort(self) -> None:
         """The next column, in its natural direction (names A→Z, sizes and opsets largest first)."""
-        following = SORTABLE[(SORTABLE.index(self.sort_column) + 1) % len(SORTABLE)]
+        keys = [c.key for c in self._columns]
+        current = keys.index(self.sort_column) if self.sort_column in keys else -1
+        following = keys[(current + 1) % len(keys)]
         self.sort_by(following, reverse=following in ("size", "opset"))
 
     def refresh_cached(self) -> None:
@@ -205,25 +223,36 @@ class ModelTable(CursorList):
             self.refresh()
 
     # -- sorting -------------------------------------------------------------------------------
-    def _sort_key(self) -> Callable[[ModelInfo], object]:
+    def _sort_key(self) -> Callable[[ModelInfo], object] | None:
+        """The sorted column's key; None for the name column (the tie order is the whole order)."""
         column = self.sort_column
         if column == "opset":
-            return lambda e: (e.opset, e.model.lower())
+            return lambda e: e.opset
         if column == "size":
-            return lambda e: (e.model_bytes or 0, e.model.lower())
+            return lambda e: e.model_bytes or 0
         if column == "tags":
-            return lambda e: (",".join(e.tag_list).lower(), e.model.lower())
+            return lambda e: ",".join(e.tag_list).lower()
+        if column == "tier":
+            return lambda e: _TIER_ORDER.get(tier_of(e), 3)
         if column == "cached":
             state = self.cached_state
-            return lambda e: (_CACHED_ORDER.get(state(e), 4), e.model.lower(), e.opset)
-        return lambda e: (e.model.lower(), e.opset)
+            return lambda e: _CACHED_ORDER.get(state(e), 4)
+        return None
 
     def _set_universe(self, entries: Sequence[ModelInfo]) -> None:
-        universe = sorted(entries, key=self._sort_key(), reverse=self.sort_reverse)
+        # Ties always come in name order, A→Z, whichever way the column goes: sort by name first,
+        # then by the column (Python's sort is stable, with reverse=True too).
+        by_name = sorted(entries, key=lambda e: (e.model.lower(), e.opset), reverse=self.sort_column == "model"
+                         and self.sort_reverse)
+        key = self._sort_key()
+        universe = by_name if key is None else sorted(by_name, key=key, reverse=self.sort_reverse)
         self._universe = universe
         self._universe_ids = {id(e) for e in universe}
         # len() not cell_len(): 50,000 names in ~5 ms; a wide-character name is truncated with "…"
         self._name_width = max(12, max((len(e.model) for e in universe), default=12))
+        self._tags_width = max((len(_tags_cell(e)) for e in universe), default=0)
+        tiered = any(tier_of(e) is not None for e in universe)
+        self._columns = tuple(c for c in COLUMNS if tiered or c.key != "tier")
 
     # -- cursor --------------------------------------------------------------------------------
     def action_select(self) -> None:
@@ -247,33 +276,41 @@ class ModelTable(CursorList):
 
     # -- rendering -----------------------------------------------------------------------------
     def _widths(self, width: int) -> list[int]:
-        """Cell widths of the columns for ``width`` cells (one space between columns)."""
-        fixed = {c.key: c.width for c in COLUMNS if not c.flexible}
-        spare = width - sum(fixed.values()) - (len(COLUMNS) - 1)
-        name = min(self._name_width, max(12, spare * 3 // 5), max(4, spare))
+        """Cell widths of the columns for ``width`` cells (one space between columns).
+
+        Names get what they need up to 3/5 of the spare room, more when the tags need less than the rest."""
+        columns = self._columns
+        fixed = {c.key: c.width for c in columns if not c.flexible}
+        spare = width - sum(fixed.values()) - (len(columns) - 1)
+        name = min(self._name_width, max(12, spare * 3 // 5, spare - self._tags_width), max(4, spare))
         tags = max(0, spare - name)
-        return [name if c.key == "model" else tags if c.key == "tags" else fixed[c.key] for c in COLUMNS]
+        return [name if c.key == "model" else tags if c.key == "tags" else fixed[c.key] for c in columns]
 
     def _column_at(self, x: int) -> str | None:
         left = 0
-        for column, width in zip(COLUMNS, self._widths(self.scrollable_content_region.width)):
+        for column, width in zip(self._columns, self._widths(self.scrollable_content_region.width)):
             if left <= x < left + width + 1:
                 return column.key
             left += width + 1
         return None
 
-    def _cells(self, entry: ModelInfo, state: str | None) -> list[str]:
-        return [
-            clean(entry.model),
-            entry.opset_text,  # "?" for an hf: model not read yet
-            human_size(entry.model_bytes) if entry.model_bytes is not None else "",
-            clean(", ".join(entry.tag_list)),
-            MARKS.get(state or "", ""),
-        ]
+    def _cells(self, entry: ModelInfo, state: str | None) -> dict[str, str]:
+        mark = MARKS.get(state or "", "")
+        if entry.has_test_data and self.data_ready(entry):
+            mark = f"{mark} {DATA_MARK}" if mark else DATA_MARK
+        return {
+            "model": clean(entry.model),
+            "tier": TIER_CELLS.get(tier_of(entry) or "", ""),
+            "opset": entry.opset_text,  # "?" for an hf: model not read yet
+            "size": human_size(entry.model_bytes) if entry.model_bytes is not None else "",
+            "tags": clean(_tags_cell(entry)),
+            "cached": mark,
+        }
 
-    def _line(self, texts: list[str], widths: list[int], styles: list[Style], gap: Style) -> list[Segment]:
+    def _line(self, texts: dict[str, str], widths: list[int], styles: dict[str, Style], gap: Style) -> list[Segment]:
         segments: list[Segment] = []
-        for i, (column, text, width, style) in enumerate(zip(COLUMNS, texts, widths, styles)):
+        for i, (column, width) in enumerate(zip(self._columns, widths)):
+            text, style = texts[column.key], styles.get(column.key, gap)
             if i:
                 segments.append(Segment(" ", gap))
             if width > 0:
@@ -306,11 +343,13 @@ class ModelTable(CursorList):
         width, widths, base = paint.width, paint.widths, paint.base
         if y == 0:
             header = paint.header
-            labels = []
-            for column in COLUMNS:
-                mark = (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_column else ""
-                labels.append(column.label + mark)
-            return Strip(self._line(labels, widths, [header] * len(COLUMNS), header)).adjust_cell_length(width, header)
+            labels = {}
+            for column, cells in zip(self._columns, widths):
+                label = column.label
+                if column.key == self.sort_column:  # the arrow stays; a narrow column shortens its label
+                    label = fit_cells(label, max(0, cells - 2), pad=False) + (" ▼" if self.sort_reverse else " ▲")
+                labels[column.key] = label
+            return Strip(self._line(labels, widths, {}, header)).adjust_cell_length(width, header)
         index = int(self.scroll_offset.y) + y - 1
         if not self._rows:
             lines = textwrap.wrap(clean(self._empty_text), max(10, width - 2))
@@ -326,8 +365,14 @@ class ModelTable(CursorList):
         else:
             style, dim = base, paint.dim
             mark = paint.marks.get(state, base) if state else base
-        styles = [style, dim, dim, dim, mark]
+        styles = {"model": style, "tier": dim, "opset": dim, "size": dim, "tags": dim, "cached": mark}
         return Strip(self._line(self._cells(entry, state), widths, styles, style)).adjust_cell_length(width, style)
+
+
+def _tags_cell(entry: ModelInfo) -> str:
+    """The tags, less the one that repeats the model's name (the zoo's folder tags do: the details keep it)."""
+    name = entry.model.lower()
+    return ", ".join(t for t in entry.tag_list if t.lower() != name)
 
 
 @dataclass

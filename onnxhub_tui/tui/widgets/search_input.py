@@ -14,8 +14,12 @@ class SearchInput(Input):
 
     ``on_type`` is called with the text for a key typed into the box, inside that key's handling."""
 
+    # Shown in the footer: while typing every letter is text, so the screen's keys are hidden and the
+    # footer was empty; these say how to get out (and ``?`` in the box types a "?").
     BINDINGS = [
-        Binding("down,escape", "screen.focus_table", "To table", show=False, id="search.leave"),
+        Binding("enter", "submit", "Search, to the table", id="search.submit"),
+        Binding("escape", "screen.focus_table", "Table", id="search.leave"),
+        Binding("down", "screen.focus_table", "To table", show=False, id="search.down"),
     ]
 
     def __init__(self, *, on_type: Callable[[str], None] | None = None, **kwargs: object) -> None:
