@@ -282,7 +282,7 @@ class _DemoHTTPServer(ThreadingHTTPServer):
 
 def _preferred_port(folder: Path) -> int:
     """The same port run after run (so the manifest's cached copy is one file, not one per run)."""
-    digest = hashlib.sha256(str(folder).encode()).digest()
+    digest = hashlib.sha256(os.fsencode(folder)).digest()  # a folder name need not be UTF-8
     return 20000 + int.from_bytes(digest[:4], "big") % 30000
 
 

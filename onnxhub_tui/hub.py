@@ -3,7 +3,8 @@
 Same functions, defaults, name matching and cache layout as onnx 1.20's ``onnx.hub``, with verified,
 resumable downloads underneath. Errors subclass ``AssertionError`` as onnx.hub's did.
 Like onnx.hub, ``onnx/models`` means its manifest's 184 models; ``repo="onnx/models:main+zoo"`` gives
-these functions the whole zoo (2,377 models, see ``core/zoo.py``).
+these functions the whole zoo (2,377 models, see ``core/zoo.py``). An archive-only zoo model (a ``.tar.gz``
+of the model and its external data) downloads with its data and extracts; ``load`` reads the model inside.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import onnx
 from .core import cache
 from .core.client import Hub
 from .core.errors import Hint, HubError, UntrustedRepoError
+from .core.hashing import sha256_hex
 from .core.manifest import ModelInfo
 from .core.modelio import ModelStream, load_model
 from .core.sources import Source
@@ -147,13 +149,20 @@ def load(
         # A file downloaded now is hashed, verified and parsed (on a thread of its own) as it is written,
         # so it is neither read nor hashed again; only a cached one is hashed here, in the parsing pass.
         fetched_now = force_reload or hub.local_copy(info).state != "complete"
+        # An archive-only zoo entry's path is the model inside its extracted archive, and its SHA-256 is the
+        # archive's: it is not parsed while it arrives, and a cached archive is hashed instead of the model.
+        archive_only = bool(info.metadata.get("archive_only"))
+        stream_it = fetched_now and not archive_only
         with ModelStream() as stream:
-            path = _fetch(hub, info, repo, False, force_reload, silent, stream.feed if fetched_now else None)
+            path = _fetch(hub, info, repo, False, force_reload, silent, stream.feed if stream_it else None)
             if path is None:
                 return None
-            if fetched_now:
+            if stream_it:
                 return stream.finish(path)
-    proto, digest = load_model(path, digest=True)
+        archive = hub.local_path(info) if archive_only else None
+    proto, digest = load_model(path, digest=archive is None)
+    if archive is not None:
+        digest = None if fetched_now else sha256_hex(archive)  # one fetched now was verified as it arrived
     if digest is not None and info.model_sha is not None and not cache.same_sha(digest, info.model_sha):
         raise HubError(
             f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "

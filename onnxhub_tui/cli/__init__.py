@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             setattr(args, name, default)
     for stream in (sys.stdout, sys.stderr):  # a model name the terminal's encoding lacks must not crash us
         with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+            # backslashreplace, not replace: a name shown as caf\xe9 is honest, caf? is another name
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     if args.debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
     else:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import HubError
 from ..core.text import human_size, printable
 from .context import ask, is_interactive, open_hub
-from .output import JSON_VERSION, cell, column_width, err, json_out, note, table_width
+from .output import JSON_VERSION, cell, column_width, err, json_out, note, path_out, table_width
 
 if TYPE_CHECKING:
     from ..core import cache
@@ -164,5 +164,5 @@ def cmd_cache_prune(args: argparse.Namespace) -> int:
 def cmd_cache_dir(args: argparse.Namespace) -> int:
     from ..core import cache
 
-    print(Path(args.cache_dir).expanduser() if args.cache_dir else cache.default_cache_dir())
+    path_out(Path(args.cache_dir).expanduser() if args.cache_dir else cache.default_cache_dir())
     return 0

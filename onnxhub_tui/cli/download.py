@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import CancelledError, HubError, UntrustedRepoError
 from ..core.text import human_size, printable
 from .context import ask, find_entry, is_interactive, load_manifest, open_hub
-from .output import describe, err, note
+from .output import describe, err, note, path_out
 
 if TYPE_CHECKING:
     from ..core.client import Hub
@@ -140,7 +140,7 @@ def _download_all(hub: Hub, order: list[ModelInfo], args: argparse.Namespace) ->
                     if hold:
                         held.append(path)
                     else:
-                        print(path, file=out, flush=True)
+                        path_out(path, out)
             except KeyboardInterrupt:
                 for token in tokens:
                     token.cancel()
@@ -149,7 +149,7 @@ def _download_all(hub: Hub, order: list[ModelInfo], args: argparse.Namespace) ->
             executor.shutdown(wait=True)
     finally:
         for path in held:
-            print(path, file=out, flush=True)
+            path_out(path, out)
     return len(failures)
 
 

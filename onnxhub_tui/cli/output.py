@@ -41,14 +41,33 @@ def describe(exc: BaseException) -> str:
     return render(exc, CLI_TERMS)
 
 
+def _bytes_shown(text: str) -> str:
+    """A name's bytes that are not UTF-8 (surrogate-escaped in a str) shown as ``\\xe9``, not ``\\udce9``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def err(message: str) -> None:
     """One line on stderr: multi-line core messages are joined, control characters removed."""
-    lines = [printable(line).strip() for line in str(message).splitlines()]
+    lines = [_bytes_shown(printable(line).strip()) for line in str(message).splitlines()]
     print(f"{PROG}: " + "; ".join(line for line in lines if line), file=sys.stderr, flush=True)
 
 
+def path_out(path: os.PathLike[str] | str, file: Any = None) -> None:
+    """A result path on its own line, as the file system's bytes: a pipe (``model=$(onnxhub-tui download
+    ...)``) gets the name that opens, whatever stdout's encoding (``PYTHONIOENCODING=ascii`` turned
+    ``café`` into ``caf?`` with exit 0) and whether or not the name is UTF-8 at all."""
+    stream = sys.stdout if file is None else file
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text-only stream (a test's StringIO): text is all it takes
+        print(os.fspath(path), file=stream, flush=True)
+        return
+    stream.flush()
+    buffer.write(os.fsencode(path) + b"\n")
+    buffer.flush()
+
+
 def note(message: str) -> None:
-    print(printable(message), file=sys.stderr, flush=True)
+    print(_bytes_shown(printable(message)), file=sys.stderr, flush=True)
 
 
 def json_out(document: dict[str, Any]) -> None:

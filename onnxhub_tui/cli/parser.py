@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--opset", type=int, default=None, metavar="N", help="this opset (default: the highest)")
     p.add_argument("--json", action="store_true", help="machine-readable output (see the README)")
+    header = p.add_mutually_exclusive_group()
+    header.add_argument("--remote", dest="remote", action="store_const", const=True, default=None,
+                        help="read the model's header (ports, opsets, operators) even when the manifest lists its ports")
+    header.add_argument("--no-remote", dest="remote", action="store_const", const=False,
+                        help="never read the header over the network (by default it is, when the manifest lacks ports)")
 
     p = commands.add_parser("download", parents=[hub_opts], help="download models into the cache; prints their paths")
     p.add_argument("models", nargs="+", metavar="MODEL")

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from . import http
+from .diskio import open_regular
 from .download import LFS_POINTER_PREFIX, CancelToken
 from .errors import CancelledError, InspectError, NetworkError
 from .sources import Source, file_url_to_path
@@ -98,7 +99,7 @@ class _LocalFile:
 
     def __init__(self, path: Path, meter: Meter) -> None:
         try:
-            self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+            self._file = open_regular(path, buffering=0)  # never a FIFO in a local hub (it would block)
             self.size = os.fstat(self._file.fileno()).st_size
         except FileNotFoundError:
             raise RangeFailed("file not found") from None

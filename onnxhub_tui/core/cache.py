@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnsafePathError
+from .diskio import NOT_REGULAR, is_special
 from .hashing import sha256_file
 from .layout import (  # noqa: F401 - re-exported: the cache's public names, as before the split
     _PLAIN_PATH,
@@ -63,7 +64,9 @@ class CachedFile:
     path: Path
     rel: str  # posix path relative to the cache root
     size: int
-    state: str  # "complete" | "partial" | "damaged" (wrong size) | "orphan" | "extracted" | "unknown"
+    # "complete" | "partial" | "damaged" (wrong size) | "orphan" | "extracted" | "unknown" | "special" (a FIFO,
+    # socket or device: listed, never opened)
+    state: str
     entry: ModelInfo | None = None
     kind: str = "model"  # "model" | "data" (archive or its extracted folder)
     in_use: bool = False
@@ -214,7 +217,7 @@ def _scan_dir(
         else:
             descend.append(e)
     for e, _ in files:
-        out.append(_classify(here / e.name, prefix + e.name, index, False, e))
+        out.append(_classify(here / e.name, prefix + e.name, index, False, e, warnings))
     return [(e.path, prefix + e.name) for e in descend]
 
 
@@ -224,10 +227,13 @@ def _classify(
     index: dict[str, tuple[ModelInfo, str]] | None,
     is_dir: bool,
     entry: os.DirEntry[str] | None = None,
+    warnings: list[str] | None = None,
 ) -> CachedFile:
     try:
         st = entry.stat(follow_symlinks=False) if entry is not None else os.lstat(path)
-    except OSError:
+    except OSError as exc:
+        if warnings is not None and not isinstance(exc, FileNotFoundError):  # gone meanwhile: nothing to say
+            warnings.append(f"cannot read {path}: {exc.strerror or exc}; listed without its size")
         return CachedFile(path, rel, 0, "orphan")
     is_link = stat.S_ISLNK(st.st_mode)
     size = _tree_size(path) if is_dir else st.st_size
@@ -252,6 +258,8 @@ def _classify(
             state = "damaged"  # as layout.file_state: a truncated copy is not a cached model
     if is_link:
         state = "orphan"
+    elif is_special(st.st_mode):
+        state = "special"  # whatever its name: never "complete", never hashed, never pruned by itself
     elif index is not None and hit is None and state != "partial":
         state = "orphan"
     elif index is None and state == "complete" and not _SHA_PREFIX.match(name):
@@ -298,6 +306,8 @@ def verify(file: CachedFile, progress: Callable[[int], None] | None = None) -> V
 
         return verify_members(file, progress)
     expected = file.expected_sha
+    if file.state == "special":  # opening a FIFO blocks until a writer comes: never open one
+        return VerifyResult(file, None if expected is None else False, message=NOT_REGULAR)
     if file.state in ("partial", "extracted") or file.is_link or expected is None:
         return VerifyResult(file, None, message="nothing to verify against")
     try:
@@ -454,7 +464,8 @@ def scoped_report(cache_dir: Path, entries: list[ModelInfo], *, verdicts: bool =
     for i in suspects if verdicts else ():
         f = report.files[i]
         if f.group not in report.folders or f.rel in report.named:
-            report.files[i] = _classify(f.path, f.rel, None, f.path.is_dir())
+            # os.path.isdir: False on any OSError (Path.is_dir raised ENAMETOOLONG past PATH_MAX)
+            report.files[i] = _classify(f.path, f.rel, None, os.path.isdir(f.path))
     return report
 
 

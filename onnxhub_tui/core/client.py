@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import cache, download, extract, hf_download, hf_hub
 from .errors import DownloadError, HubError
@@ -15,7 +17,10 @@ from .hf_repo import HfRepo, hf_repo
 from .http import is_offline, make_client
 from .manifest import Manifest, ModelInfo, cached_manifest, load_manifest
 from .sources import Source, parse_repo_spec
-from .zoo import whole_zoo
+from .zoo import archive_model_path, split_zoo_suffix, whole_zoo
+
+if TYPE_CHECKING:
+    from .remote_inspect import RemoteSummary
 
 
 class Hub:
@@ -26,7 +31,12 @@ class Hub:
         offline: bool | None = None,
         zoo: bool = True,
     ) -> None:
-        self.source = repo if isinstance(repo, Source) else parse_repo_spec(repo)
+        if isinstance(repo, Source):
+            self.source = repo
+        else:  # "onnx/models:main+zoo": the whole zoo, also where it is the default (core/zoo.py)
+            repo, opted_in = split_zoo_suffix(repo)
+            self.source = parse_repo_spec(repo)
+            zoo = zoo or opted_in
         self.zoo = zoo  # for onnx/models: the manifest plus the zoo's other models (core/zoo.py)
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else cache.default_cache_dir()
         # hf: repos are listed from the Hub's API when they carry no manifest (core/hf_*); HF_HUB_OFFLINE=1
@@ -185,6 +195,10 @@ class Hub:
         """Download (if needed) and return the model file, or the archive's extraction folder (onnx.hub's
         ``<sha>_<name>``; the folder holding the model and its test_data_set_* inside it is
         ``local_copy(entry).data_dir``). A damaged copy (wrong size) is fetched again.
+        An archive-only zoo entry (``metadata["archive_only"]``: its file is a ``.tar.gz`` holding the model
+        and its external data) is always fetched with its data and extracted; without ``with_data`` the
+        answer is then the ``.onnx`` inside, ready to load with its external data beside it (``on_chunk``
+        is not called for it: its bytes are the archive's, not a model's).
         ``with_data`` and ``force`` become keyword-only once the front ends pass them so. ``on_chunk``: see
         ``download.download_file`` (hub.load parses the model with it while it arrives). A listed
         model (hf:) comes with every external data file it names: the path returned is its ``.onnx``,
@@ -193,6 +207,13 @@ class Hub:
         if listing is not None:
             return self._download_listed(listing, entry, with_data=with_data, force=force, progress=progress,
                                          cancel=cancel)
+        if entry.metadata.get("archive_only"):
+            folder = self._download(entry, True, force, progress, cancel, None)
+            return folder if with_data else archive_model_path(folder, entry)
+        return self._download(entry, with_data, force, progress, cancel, on_chunk)
+
+    def _download(self, entry: ModelInfo, with_data: bool, force: bool, progress: download.Progress | None,
+                  cancel: download.CancelToken | None, on_chunk: download.Chunk | None) -> Path:
         target = self.local_path(entry, with_data)
         copy = self.local_copy(entry)
         if force or (copy.data_state if with_data else copy.state) != "complete":
@@ -222,3 +243,21 @@ class Hub:
             progress=progress, cancel=cancel, force=force or state == "damaged",
         )
         return model.path
+
+    # -- headers
+    def inspect(
+        self,
+        entry: ModelInfo,
+        *,
+        remote: bool | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: download.CancelToken | None = None,
+    ) -> tuple[RemoteSummary | None, str]:
+        """The entry's header and where it came from ("file", "remote" or "manifest" when none was read):
+        ``core/entry_header.inspect_entry``. ``remote`` None reads only when the manifest's ports are
+        incomplete (never the network offline), True forces a read, False never uses the network.
+        Raises a ``HubError`` when a read was needed and failed; never downloads the model."""
+        from .entry_header import inspect_entry  # noqa: PLC0415 - only front ends that show headers need it
+
+        return inspect_entry(client=self.client, source=self._files_source, cache_dir=self.cache_dir, entry=entry,
+                             remote=remote, offline=self.offline, progress=progress, cancel=cancel)

@@ -1,11 +1,15 @@
-"""Getting written bytes onto the disk: a background flush while a body arrives, and directory fsyncs."""
+"""Getting bytes onto and off the disk: a background flush while a body arrives, directory fsyncs, and
+``open_regular``, the one way a cache file is opened for reading."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 _datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
@@ -64,3 +68,40 @@ def fsync_dir(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+NOT_REGULAR = "not a regular file (a FIFO, socket or device); not opened"
+
+
+def open_regular(path: str | os.PathLike[str], *, buffering: int = -1) -> BinaryIO:
+    """Open ``path`` for reading only if it is a regular file; OSError(EINVAL, NOT_REGULAR) otherwise.
+
+    A plain ``open`` of a FIFO waits for a writer forever (``cache verify`` and the TUI's verify hung,
+    and ``q`` with them); a socket raises ENXIO; a device may never end. O_NONBLOCK makes the open
+    itself return at once, and the fstat of the opened descriptor (not a stat before it) decides, so a
+    FIFO swapped in between the two is refused too."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket (or a FIFO opened for writing): not a file
+            raise OSError(errno.EINVAL, NOT_REGULAR, os.fspath(path)) from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, NOT_REGULAR, os.fspath(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=buffering)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def is_special(mode: int) -> bool:
+    """A FIFO, socket or device: listed, never opened."""
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+
+
+def read_regular(path: str | os.PathLike[str]) -> bytes:
+    """``Path.read_bytes`` through ``open_regular``."""
+    with open_regular(path) as f:
+        return f.read()

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,12 +36,11 @@ from .errors import (
     Hint,
     LfsPointerError,
     NetworkError,
-    OfflineError,
 )
-from .diskio import BackgroundFlush, fsync_dir
+from .diskio import BackgroundFlush, fsync_dir, open_regular
 from .hashing import sha256_file
 from .manifest import FileRef
-from .sources import Source
+from .sources import Source, shown
 from .throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -148,8 +148,10 @@ def _adopt_part(target: Path) -> _State:
     sizes = {}
     for p in stale:
         with contextlib.suppress(OSError):
-            sizes[p] = p.stat().st_size
-    best = max(sizes, key=sizes.__getitem__, default=None)
+            st = p.lstat()
+            # only a regular file is resumed: writes to a FIFO named <file>.part block once its buffer fills
+            sizes[p] = st.st_size if stat.S_ISREG(st.st_mode) else -1
+    best = max((p for p in sizes if sizes[p] >= 0), key=sizes.__getitem__, default=None)
     for p in sizes:
         if p is not best:
             with contextlib.suppress(OSError):
@@ -298,7 +300,7 @@ def _declared_size(response: object, offset: int) -> int | None:
 
 def _head_text(path: Path) -> str:
     """The start of a small wrong body, printable, for the error message."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         text = f.read(200).decode("utf-8", "replace")
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:80]
 
@@ -361,7 +363,7 @@ def _write_body(
 
 
 def _is_lfs_pointer(path: Path) -> bool:
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         return f.read(len(LFS_POINTER_PREFIX)) == LFS_POINTER_PREFIX
 
 
@@ -474,7 +476,7 @@ def download_file(
                             client, source, url, state, sha, size, progress, cancel, policy, wrong_digests, on_chunk
                         )
                     except _LocationFailed as failed:
-                        tried.append(_Attempt(url, str(failed)))
+                        tried.append(_Attempt(shown(url), str(failed)))
                         kinds.append(failed.kind)
                         continue
                     os.replace(state.path, target)

@@ -20,14 +20,13 @@ onnx.hub's layout.
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InspectError, UnsafePathError
 from .hf_repo import COMMIT
-from .inspect import _fields, read_top_level
+from .inspect import _fields, read_mapped, read_top_level
 from .paths import check_relative_path, is_within, relative_path_problem
 from .wire import text as _text
 from .wire import texts
@@ -134,24 +133,7 @@ def _model(view: memoryview) -> list[ExternalTensor]:
 def external_tensors(path: Path) -> list[ExternalTensor]:
     """Every externally stored tensor of a local model, in file order. InspectError when it is not an
     ONNX model, UnsafePathError for a location outside the model's folder."""
-    problem: str | None = None
-    unsafe: str | None = None
-    try:
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            view = memoryview(mapped)
-            try:
-                return _model(view)
-            except UnsafePathError as exc:  # keep only messages: tracebacks hold views of the map
-                unsafe = str(exc)
-            except InspectError as exc:
-                problem = str(exc)
-            finally:
-                view.release()
-    except (OSError, ValueError) as exc:  # ValueError: an empty file cannot be mapped
-        raise InspectError(f"Cannot read {path.name}: {exc}") from None
-    if unsafe is not None:
-        raise UnsafePathError(unsafe)
-    raise InspectError(f"{path.name}: {problem}")
+    return read_mapped(path, _model, prefix=f"{path.name}: ")
 
 
 def data_locations(path: Path) -> list[str]:

@@ -8,6 +8,7 @@ import shutil
 import tarfile
 from pathlib import Path, PurePosixPath
 
+from .diskio import open_regular
 from .errors import ArchiveError, UnsafePathError
 
 
@@ -33,14 +34,16 @@ def safe_extract(archive: Path, destination: Path) -> Path:
     aside = destination.with_name(f"{destination.name}.replaced-{os.getpid()}-{os.urandom(4).hex()}")
     tmp.mkdir(parents=True)
     try:
-        with tarfile.open(archive) as tar:
-            members = tar.getmembers()
-            for member in members:
+        # One streamed pass ("r|*"): each member is checked, then written, as it comes. Listing the
+        # members first and extracting after would decompress a 2.7 GB archive twice; nothing is held in
+        # memory either way, and a refused member leaves only the private folder, removed below.
+        with open_regular(archive) as raw, tarfile.open(fileobj=raw, mode="r|*") as tar:
+            for member in tar:
                 _check_member(member, archive)
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(tmp, members=members, filter="data")
-            else:  # Python without PEP 706; members were checked above
-                tar.extractall(tmp, members=members)  # noqa: S202
+                if hasattr(tarfile, "data_filter"):
+                    tar.extract(member, tmp, filter="data")
+                else:  # Python without PEP 706; the member was checked above
+                    tar.extract(member, tmp)  # noqa: S202
         if replacing:
             with contextlib.suppress(FileNotFoundError):
                 os.rename(destination, aside)

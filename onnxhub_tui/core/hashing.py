@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+from .diskio import open_regular
+
 CHUNK = 4 * 1024 * 1024
 
 
@@ -21,7 +23,7 @@ def sha256_file(
     buffer = bytearray(CHUNK)
     view = memoryview(buffer)
     done = 0
-    with open(path, "rb", buffering=0) as f:
+    with open_regular(path, buffering=0) as f:  # a FIFO under a model name must not block us
         while remaining is None or remaining > 0:
             want = CHUNK if remaining is None else min(CHUNK, remaining)
             n = f.readinto(view[:want])

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .diskio import open_regular
 from .hashing import sha256_hex
 from .hf_api import TreeFile
 from .manifest import FileRef, ParsedManifest, parse_entries
@@ -151,7 +152,7 @@ def git_blob_sha1(data: bytes) -> str:
 def git_blob_sha1_file(path: Path) -> str:
     """``git_blob_sha1`` of a file, streamed (the size prefix comes from stat)."""
     hasher = hashlib.sha1(b"blob " + str(path.stat().st_size).encode() + b"\0")  # noqa: S324
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         while chunk := f.read(_CHUNK):
             hasher.update(chunk)
     return hasher.hexdigest()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache
+from .diskio import read_regular
 from .errors import InspectError, UnsafePathError
 from .external_data import data_locations, hf_file_path, hf_repo_dir
 from .hf_cache import local_item
@@ -96,7 +97,7 @@ def _listed_commits(cache_dir: Path, repo_id: str) -> set[str]:
         return commits
     for name in names:
         try:
-            data = json.loads((store / name).read_bytes())
+            data = json.loads(read_regular(store / name))  # never a FIFO (it would block the scan)
         except (OSError, ValueError):
             continue
         if isinstance(data, dict) and data.get("repo_id") == repo_id and isinstance(data.get("commit"), str):

@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from . import http
+from .diskio import read_regular
 from .errors import NetworkError, OfflineError
 from .hf_api import TreePage, list_tree, parse_tree_items, resolve_commit
 from .hf_entries import Listing, entries
@@ -58,7 +59,7 @@ def listing_path(cache_dir: Path, repo: HfRepo) -> Path:
 def read_cached(cache_dir: Path, repo: HfRepo) -> tuple[Listing, float] | None:
     """The cached listing of this endpoint, repo and revision, or None."""
     try:
-        data = json.loads(listing_path(cache_dir, repo).read_bytes())
+        data = json.loads(read_regular(listing_path(cache_dir, repo)))  # never a FIFO
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != _FORMAT:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import logging
 import os
 import random
 import re
@@ -21,7 +22,20 @@ import httpx
 
 from . import settings as _settings
 from .errors import Hint, NetworkError, OfflineError
-from .sources import file_url_to_path
+from .sources import file_url_to_path, shown
+
+class _NoQueries(logging.Filter):
+    """httpx logs every request's URL (``--debug`` shows it): the query of a signed URL is a credential,
+    so it is cut there as in our own messages (``sources.shown``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(shown(str(a)) if isinstance(a, (httpx.URL, str)) and "?" in str(a) else a
+                                for a in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_NoQueries())
 
 USER_AGENT = "onnxhub-tui"
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -76,7 +90,7 @@ class _OfflineTransport(httpx.BaseTransport):
     """Refuses every request before any socket is opened."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raise OfflineError(f"Offline mode is on: not fetching {request.url}.", hints=(Hint.ONLINE,))
+        raise OfflineError(f"Offline mode is on: not fetching {shown(str(request.url))}.", hints=(Hint.ONLINE,))
 
 
 # httpcore reads the socket 64 KiB at a time and h11 handles every read in Python: over a fast link that,
@@ -255,7 +269,7 @@ def open_stream(
             response.close()
             seen.append(current)
             if target in seen or len(seen) > MAX_REDIRECTS:
-                raise NetworkError(f"Redirect loop fetching {url} (after {len(seen)} redirects).")
+                raise NetworkError(f"Redirect loop fetching {shown(url)} (after {len(seen)} redirects).")
             current = target
             continue
         try:
@@ -298,7 +312,7 @@ def fetch_bytes(
                     for chunk in response.iter_bytes():
                         body += chunk
                         if len(body) > max_bytes:
-                            raise NetworkError(f"{url} sent more than {max_bytes} bytes; refusing it.")
+                            raise NetworkError(f"{shown(url)} sent more than {max_bytes} bytes; refusing it.")
                     return response, bytes(body)
         except OfflineError:
             raise
@@ -306,4 +320,4 @@ def fetch_bytes(
             last = describe(exc)
         if attempt < policy.attempts:
             time.sleep(policy.wait(attempt, retry_after))
-    raise NetworkError(f"Could not fetch {url} after {policy.attempts} attempts: {last}.")
+    raise NetworkError(f"Could not fetch {shown(url)} after {policy.attempts} attempts: {last}.")

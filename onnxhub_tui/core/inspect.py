@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import mmap
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
+from typing import TypeVar
 
-from .errors import InspectError
+from .diskio import open_regular
+from .errors import HubError, InspectError, UnsafePathError
 from .wire import VARINT as _VARINT
 from .wire import fields as _fields  # build imports it from here
 from .wire import text as _text
 from .wire import texts
 from .wire import varint as _varint
+
+T = TypeVar("T")
 
 # TensorProto.DataType -> bytes per element (sub-byte types rounded up per element)
 _ITEM_SIZE = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2}
@@ -79,23 +84,29 @@ def _graph(buf: memoryview, summary: ModelSummary) -> None:
             summary.external_data |= external
 
 
-def summarize(path: Path) -> ModelSummary:
-    """Summarize an ONNX model file; raises InspectError when it is not one."""
-    problem: str | None = None
+def read_mapped(path: Path, reader: Callable[[memoryview], T], *, prefix: str = "") -> T:
+    """``reader`` over a read-only memory map of a regular file. An ``InspectError`` or ``UnsafePathError``
+    it raises comes back with its message only (after ``prefix``): a traceback's frames hold slices of the
+    map, and while they live the map cannot close (a BufferError that used to replace the real error)."""
+    failure: tuple[type[HubError], str] | None = None
     try:
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        with open_regular(path) as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             view = memoryview(mapped)
             try:
-                return _summarize(view)
-            except InspectError as exc:
-                # Keep only the message: the traceback's frames hold slices of the map, and while they
-                # live the map cannot close (a BufferError that used to replace this error).
-                problem = str(exc)
+                return reader(view)
+            except (InspectError, UnsafePathError) as exc:
+                failure = (type(exc), str(exc))
             finally:
                 view.release()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: an empty file cannot be mapped
         raise InspectError(f"Cannot read {path.name}: {exc}") from None
-    raise InspectError(problem)
+    kind, message = failure
+    raise kind(message if kind is UnsafePathError else prefix + message)
+
+
+def summarize(path: Path) -> ModelSummary:
+    """Summarize an ONNX model file; raises InspectError when it is not one."""
+    return read_mapped(path, _summarize)
 
 
 @dataclass

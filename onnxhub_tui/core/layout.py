@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from . import settings as _settings
+from .diskio import read_regular
 from .errors import UnsafePathError
 from .manifest import ModelInfo, _gc_paused
 from .paths import check_relative_path, is_within
@@ -87,7 +88,8 @@ def _extracted_name(name: str) -> str:
 
 
 def lock_path(cache_dir: Path, target: Path) -> Path:
-    digest = hashlib.sha256(str(target).encode()).hexdigest()[:32]
+    # fsencode: a path that is not UTF-8 (``caf\xe9``) arrives surrogate-escaped; str.encode() raised on it
+    digest = hashlib.sha256(os.fsencode(target)).hexdigest()[:32]
     return Path(cache_dir) / TOOL_DIR / "locks" / f"{digest}.lock"
 
 
@@ -241,7 +243,7 @@ def named_by_cached_manifests(cache_dir: Path, warnings: list[str] | None = None
             key = (st.st_size, st.st_mtime_ns)
             memo = _named_memo.get(str(path))
             if memo is None or memo[0] != key:
-                memo = (key, _names_in(path.read_bytes()))
+                memo = (key, _names_in(read_regular(path)))
                 _named_memo[str(path)] = memo
         except (OSError, ValueError, RecursionError) as exc:
             if warnings is not None:
@@ -289,7 +291,7 @@ def cached_states(report: CacheReport, entries: list[ModelInfo]) -> dict[str, st
     by_path = {e.model_path: e for e in entries}
     states: dict[str, str] = {}
     for f in report.files:
-        if f.state not in ("complete", "partial", "unknown", "damaged") or f.is_link:
+        if f.state not in ("complete", "partial", "unknown", "damaged", "special") or f.is_link:
             continue
         rel = _PART_SUFFIX.sub("", f.rel) if f.state == "partial" else f.rel
         folder, _, name = rel.rpartition("/")
@@ -304,7 +306,7 @@ def cached_states(report: CacheReport, entries: list[ModelInfo]) -> dict[str, st
                 continue
         if f.state == "partial":
             states.setdefault(entry.model_path, "partial")
-        elif f.state == "damaged" or (entry.model_bytes is not None and f.size != entry.model_bytes):
+        elif f.state in ("damaged", "special") or (entry.model_bytes is not None and f.size != entry.model_bytes):
             states[entry.model_path] = "damaged"
         else:
             states[entry.model_path] = "complete"

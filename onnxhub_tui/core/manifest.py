@@ -17,9 +17,10 @@ from typing import Any
 import httpx
 
 from . import http
+from .diskio import read_regular
 from .errors import Hint, ManifestError, ModelNotFoundError, NetworkError, OfflineError
 from .paths import relative_path_problem
-from .sources import Source, file_url_to_path
+from .sources import Source, file_url_to_path, shown
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 MAX_TEXT = 4096  # longer names, paths or tags are hostile or broken: the entry is skipped
@@ -247,7 +248,7 @@ def _preview(body: bytes) -> str:
 
 def parse_manifest(body: bytes, url: str, status: int | None = None) -> ParsedManifest:
     """Parse a manifest body; anything but a JSON list is one clear ManifestError."""
-    where = f"{url}" + (f" (HTTP {status})" if status is not None else "")
+    where = shown(url) + (f" (HTTP {status})" if status is not None else "")
     with _gc_paused():
         try:
             data = json.loads(body)
@@ -321,11 +322,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def _read_cached(cache_dir: Path, source: Source) -> tuple[bytes, dict[str, Any]] | None:
     store = _store_dir(cache_dir)
     try:
-        body = (store / f"{source.slug}.json").read_bytes()
-        meta = json.loads((store / f"{source.slug}.meta").read_text())
+        body = read_regular(store / f"{source.slug}.json")
+        meta = json.loads(read_regular(store / f"{source.slug}.meta"))
     except (OSError, ValueError):
         return None
-    if not isinstance(meta, dict) or meta.get("url") != source.manifest_url:
+    if not isinstance(meta, dict) or meta.get("url") != shown(source.manifest_url):
         return None
     # A damaged copy (or a crash between writing the body and its meta) would otherwise be revalidated
     # with its ETag, answered 304, and fail to parse on every run: treat it as no copy, fetch it whole.
@@ -337,7 +338,7 @@ def _read_cached(cache_dir: Path, source: Source) -> tuple[bytes, dict[str, Any]
 def _write_cached(cache_dir: Path, source: Source, body: bytes, response: httpx.Response) -> None:
     store = _store_dir(cache_dir)
     meta = {
-        "url": source.manifest_url,
+        "url": shown(source.manifest_url),  # a signature is a credential: not on disk either
         "etag": response.headers.get("etag"),
         "last_modified": response.headers.get("last-modified"),
         "fetched_at": time.time(),
@@ -353,7 +354,7 @@ def _write_cached(cache_dir: Path, source: Source, body: bytes, response: httpx.
 def _from_cache(source: Source, cached: tuple[bytes, dict[str, Any]], state: str, warning: str | None) -> Manifest:
     body, meta = cached
     parsed = parse_manifest(body, source.manifest_url)
-    return Manifest(source, parsed.entries, parsed.skipped, state, source.manifest_url, meta.get("fetched_at"), warning)
+    return Manifest(source, parsed.entries, parsed.skipped, state, shown(source.manifest_url), meta.get("fetched_at"), warning)
 
 
 def cached_manifest(source: Source, cache_dir: Path, max_bytes: int | None = None) -> Manifest | None:
@@ -383,7 +384,7 @@ def load_manifest(source: Source, cache_dir: Path, client: httpx.Client) -> Mani
     if source.is_local:
         path = file_url_to_path(url)
         try:
-            body = path.read_bytes()
+            body = read_regular(path)
         except OSError as exc:
             raise ManifestError(f"Could not read the manifest at {path}: {exc.strerror or exc}") from None
         parsed = parse_manifest(body, str(path))
@@ -415,10 +416,14 @@ def load_manifest(source: Source, cache_dir: Path, client: httpx.Client) -> Mani
     if response.status_code == 304 and cached is not None:
         return _from_cache(source, cached, "cached", None)
     if response.status_code == 404:
-        raise ManifestError(f"Could not find manifest at {url} (HTTP 404). Check the repo spec and its ref.",
-                            hints=(Hint.REPO,))
+        understood = ""
+        if source.kind == "github":  # "hubs/mine" is GitHub's owner/repo unless that folder exists here
+            understood = (f" {source.spec!r} was read as GitHub owner/repo:ref; a local folder is written "
+                          f"./{source.spec.partition(':')[0]}.")
+        raise ManifestError(f"Could not find manifest at {shown(url)} (HTTP 404). Check the repo spec and its ref."
+                            + understood, hints=(Hint.REPO,))
     if response.status_code != 200:
-        error = ManifestError(f"Could not fetch the manifest at {url}: HTTP {response.status_code}, {_preview(body)!r}",
+        error = ManifestError(f"Could not fetch the manifest at {shown(url)}: HTTP {response.status_code}, {_preview(body)!r}",
                               hints=(Hint.TOKEN,) if response.status_code in (401, 403) else ())
         if cached is None:
             raise error
@@ -430,4 +435,4 @@ def load_manifest(source: Source, cache_dir: Path, client: httpx.Client) -> Mani
             raise
         return _from_cache(source, cached, "stale", f"Using the cached manifest: {error}")
     _write_cached(cache_dir, source, body, response)
-    return Manifest(source, parsed.entries, parsed.skipped, "fresh", url, time.time())
+    return Manifest(source, parsed.entries, parsed.skipped, "fresh", shown(url), time.time())

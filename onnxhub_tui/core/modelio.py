@@ -15,11 +15,13 @@ import hashlib
 import mmap
 import threading
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
 from onnx.external_data_helper import load_external_data_for_model, uses_external_data
 
+from .diskio import open_regular
 from .errors import InspectError
 from .wire import varint as _varint
 
@@ -99,7 +101,7 @@ def _walk(view: memoryview, size: int, pos: int, graph_end: int, merger: _Merger
 def _parse_file(path: Path, model: onnx.ModelProto, pos: int, graph_end: int, hasher: "hashlib._Hash | None") -> None:
     """Merge the file's fields from ``pos`` on into ``model``, over a memory map whose pages are let go
     once merged (each field's bytes are copied once, by protobuf; measured as fast as pread and lighter)."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:  # a FIFO under a model's name must not block hub.load
         size = f.seek(0, 2)
         if size <= pos:
             return

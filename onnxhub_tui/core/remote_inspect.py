@@ -279,13 +279,11 @@ class _Walk:
         return name, size
 
     def entry(self, span: _Span) -> tuple[str, str]:
-        key = value = ""
+        found = {1: "", 2: ""}  # key, value
         for number, _wire, v in self.fields(span):
-            if number == 1:
-                key = self.text(v)
-            elif number == 2:
-                value = self.text(v)
-        return key, value
+            if number in found:
+                found[number] = self.text(v)
+        return found[1], found[2]
 
     def value_info(self, span: _Span) -> Port:
         name, type_name, shape = "", "unknown", None

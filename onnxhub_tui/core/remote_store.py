@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .diskio import open_regular
 from .cache import TOOL_DIR
 
 FOLDER = "inspect"
@@ -36,7 +37,7 @@ def load(cache_dir: Path, sha: str | None) -> dict[str, Any] | None:
     if path is None:
         return None
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             raw = f.read(MAX_RECORD + 1)
         record = json.loads(raw) if len(raw) <= MAX_RECORD else None
     except (OSError, ValueError):  # missing, unreadable, or not JSON: read the model again

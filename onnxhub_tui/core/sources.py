@@ -8,7 +8,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
 from urllib.request import url2pathname, pathname2url
 
 from . import settings as _settings
@@ -29,11 +29,13 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 class Location:
     """One place the files of a hub can be fetched from."""
 
-    base: str  # ends with "/"; http(s):// or file://
+    base: str  # ends with "/"; http(s):// or file://; never a query
     label: str
+    # A signed URL's query (``sig=...``): sent after the path on every request, never shown (see ``shown``).
+    query: str = field(default="", repr=False)
 
     def url_for(self, model_path: str) -> str:
-        return self.base + quote(model_path, safe="/")
+        return self.base + quote(model_path, safe="/") + (f"?{self.query}" if self.query else "")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Source:
 
     spec: str
     kind: str  # "github" | "hf" | "http" | "local"
-    manifest_url: str
+    manifest_url: str = field(repr=False)  # may hold a signed URL's query: see ``shown``
     locations: tuple[Location, ...]
     trusted: bool = False
     # origin (scheme://host:port) -> Authorization header value; kept out of repr so it is never printed.
@@ -64,10 +66,18 @@ class Source:
     def slug(self) -> str:
         """A file-name-safe, collision-free key for this source's cached manifest."""
         readable = re.sub(r"[^A-Za-z0-9_-]+", "_", self.spec).strip("_")[:80] or "repo"
-        return f"{readable}-{hashlib.sha256(self.manifest_url.encode()).hexdigest()[:12]}"
+        # shown(): a re-signed URL (a new ?sig=) is the same hub, and its cached manifest too
+        return f"{readable}-{hashlib.sha256(shown(self.manifest_url).encode()).hexdigest()[:12]}"
 
     def as_trusted(self) -> Source:
         return replace(self, trusted=True)
+
+
+def shown(url: str) -> str:
+    """A URL as it may be printed (errors, ``info``, the TUI header, logs): without its query, which in a
+    signed URL is a credential. ``?…`` says one is there."""
+    head, sep, _ = url.partition("?")
+    return f"{head}?…" if sep else url
 
 
 def _base_auth(value: str) -> tuple[str, dict[str, str]]:
@@ -166,18 +176,22 @@ def http_source(base: str) -> Source:
         parts = urlsplit(base)
         parts.port  # noqa: B018 - raises on a port that is not a number, which httpx would only hit later
     except ValueError as exc:  # "http://[": urlsplit's "Invalid IPv6 URL"; "http://h:x/": a bad port
-        shown = re.sub(r"//[^/]*@", "//***@", base)  # never echo a password
-        raise RepoSpecError(f"Cannot read repo spec {shown!r}: {str(exc).rstrip('.')}.") from None
+        safe = shown(re.sub(r"//[^/]*@", "//***@", base))  # never echo a password or a signature
+        raise RepoSpecError(f"Cannot read repo spec {safe!r}: {str(exc).rstrip('.')}.") from None
     base, credentials = _split_credentials(base)
     if not parts.hostname:
-        raise RepoSpecError(f"Cannot read repo spec {base!r}: the URL has no host.")
+        raise RepoSpecError(f"Cannot read repo spec {shown(base)!r}: the URL has no host.")
+    # A signed URL (``.../ONNX_HUB_MANIFEST.json?sig=abc``): the paths go before its query, which every
+    # request keeps (the manifest's and each model's); a fragment is never sent.
+    query = urlsplit(base).query
+    base = urlsplit(base)._replace(query="", fragment="").geturl()
     base = base if base.endswith("/") else base + "/"
     # A URL that names the manifest itself is accepted too.
     if base.endswith("/" + MANIFEST_NAME + "/"):
         base = base[: -len(MANIFEST_NAME) - 1]
-    location = Location(base, "HTTP")
-    return Source(spec=base, kind="http", manifest_url=location.url_for(MANIFEST_NAME), locations=(location,),
-                  _tokens=credentials)
+    location = Location(base, "HTTP", query)
+    return Source(spec=shown(f"{base}?{query}" if query else base), kind="http",
+                  manifest_url=location.url_for(MANIFEST_NAME), locations=(location,), _tokens=credentials)
 
 
 def local_source(folder: str | os.PathLike[str]) -> Source:
@@ -185,17 +199,67 @@ def local_source(folder: str | os.PathLike[str]) -> Source:
         path = Path(folder).expanduser().resolve()
         if path.name == MANIFEST_NAME:
             path = path.parent
-        base = "file://" + pathname2url(str(path)).rstrip("/") + "/"
+        elif path.is_file() or (path.exists() and not path.is_dir()):
+            raise RepoSpecError(
+                f"{_fs(folder)} is a file, not a hub: a hub is a folder holding {MANIFEST_NAME} "
+                "(give that folder, or its manifest)."
+            )
+        base = "file://" + _path_to_url(path).rstrip("/") + "/"
+    except RepoSpecError:
+        raise
     except (RuntimeError, OSError, ValueError) as exc:  # "~nobody", a symlink loop, a name not in UTF-8
-        raise RepoSpecError(f"Cannot read repo spec {os.fspath(folder)!r}: {str(exc).rstrip('.')}.") from None
+        raise RepoSpecError(f"Cannot read repo spec {_fs(folder)}: {str(exc).rstrip('.')}.") from None
     location = Location(base, "local folder")
     return Source(
         spec=str(path), kind="local", manifest_url=location.url_for(MANIFEST_NAME), locations=(location,)
     )
 
 
+def _path_to_url(path: Path) -> str:
+    """The URL path of ``path``. On POSIX from the file system's bytes: a name that is not UTF-8 arrives
+    surrogate-escaped, and quoting the str raised UnicodeEncodeError."""
+    if os.name == "posix":
+        return quote(os.fsencode(path), safe="/")
+    return pathname2url(str(path))
+
+
 def file_url_to_path(url: str) -> Path:
+    """The inverse of ``_path_to_url``: percent-escapes back to the file system's bytes on POSIX."""
+    if os.name == "posix":
+        return Path(os.fsdecode(unquote_to_bytes(urlsplit(url).path)))
     return Path(url2pathname(urlsplit(url).path))
+
+
+def _fs(path: str | os.PathLike[str]) -> str:
+    """A path for a message: its text, with bytes that are not UTF-8 escaped (never an encode error)."""
+    return repr(os.fsdecode(path)).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _file_url_source(spec: str) -> Source:
+    """``file:///abs/hub`` (or ``file://localhost/abs/hub``). ``file://hub`` and ``file://./hub`` put a
+    host where the path goes: they used to mean the current folder and ``/hub``; refused, with the way."""
+    try:
+        parts = urlsplit(spec)
+    except ValueError as exc:  # "file://[": urlsplit's "Invalid IPv6 URL"
+        raise RepoSpecError(f"Cannot read repo spec {spec!r}: {str(exc).rstrip('.')}.") from None
+    if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+        rest = (parts.netloc + parts.path).lstrip("/") or "hub"
+        raise RepoSpecError(
+            f"Cannot read repo spec {spec!r}: a file:// URL needs an absolute path after a third slash. "
+            f"Write file:///absolute/path/to/{rest.removeprefix('./')} or a plain path such as ./{rest.removeprefix('./')}."
+        )
+    try:
+        folder = file_url_to_path(spec)
+    except ValueError as exc:  # a lone surrogate (not a file system byte) cannot name a file
+        raise RepoSpecError(f"Cannot read repo spec {_fs(spec)}: {str(exc).rstrip('.')}.") from None
+    return local_source(folder)
+
+
+def _names_local_path(spec: str) -> bool:
+    """A spec that names something on this disk, or a manifest or model file: local, never GitHub's
+    ``owner/repo`` (``hub/ONNX_HUB_MANIFEST.json`` was fetched from GitHub as repo "ONNX_HUB_MANIFEST.json")."""
+    last = spec.rstrip("/").rpartition("/")[2]
+    return os.path.lexists(spec) or last == MANIFEST_NAME or last.endswith((".onnx", ".json", ".tar.gz"))
 
 
 def parse_repo_spec(spec: str | None) -> Source:
@@ -209,15 +273,11 @@ def parse_repo_spec(spec: str | None) -> Source:
     if lowered.startswith(("http://", "https://")):
         return http_source(spec)
     if lowered.startswith("file://"):
-        try:
-            folder = file_url_to_path(spec)
-        except ValueError as exc:  # "file://[": urlsplit's "Invalid IPv6 URL"
-            raise RepoSpecError(f"Cannot read repo spec {spec!r}: {str(exc).rstrip('.')}.") from None
-        return local_source(folder)
+        return _file_url_source(spec)
     if lowered.startswith("hf:"):
         owner, repo, revision = _parse_owner_repo(spec[3:], spec)
         return hf_source(owner, repo, revision or "main")
-    if spec.startswith(("/", ".", "~")) or os.path.isdir(spec):
+    if spec.startswith(("/", ".", "~")) or _names_local_path(spec):
         return local_source(spec)
     owner, repo, ref = _parse_owner_repo(spec, spec)
     return github_source(owner, repo, ref or "main")

@@ -43,13 +43,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ManifestError
-from .manifest import Manifest, ModelInfo
+from .manifest import Manifest, ModelInfo, _gc_paused
 from .sources import Source
 
 ZOO_REPO = ("onnx", "models")
 ZOO_COMMIT = "b1eeaa1a"  # the zoo's last commit (2025-06-27), as far as its data README gives it
 INDEX_NAME = "zoo-b1eeaa1.json.gz"
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: ``turnkey.ops`` is one string (``ops_text``), not an object
 # The API opt-in: onnx.hub's functions see the manifest's 184 unless the repo spec ends with this.
 ZOO_SUFFIX = "+zoo"
 
@@ -83,13 +83,38 @@ def index_path() -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _load(path: Path) -> tuple[dict[str, Any], tuple[ModelInfo, ...]]:
-    try:
-        data = json.loads(gzip.decompress(path.read_bytes()))
-    except (OSError, ValueError, EOFError) as exc:
-        raise ManifestError(f"The zoo index {path} cannot be read ({exc}): reinstall onnxhub-tui.") from None
-    if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or not isinstance(data.get("entries"), list):
-        raise ManifestError(f"The zoo index {path} is not an index of format {INDEX_FORMAT}: reinstall onnxhub-tui.")
-    return data, tuple(ModelInfo(raw) for raw in data["entries"])
+    # Read at a front end's first paint, when the app's own objects are alive: each cyclic GC run that
+    # the 100,000 new dicts and lists start walks them all again (as for a big manifest: _gc_paused).
+    with _gc_paused():
+        try:
+            data = json.loads(gzip.decompress(path.read_bytes()))
+        except (OSError, ValueError, EOFError) as exc:
+            raise ManifestError(f"The zoo index {path} cannot be read ({exc}): reinstall onnxhub-tui.") from None
+        if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or not isinstance(data.get("entries"), list):
+            raise ManifestError(f"The zoo index {path} is not an index of format {INDEX_FORMAT}: reinstall onnxhub-tui.")
+        return data, tuple(ModelInfo(raw) for raw in data["entries"])
+
+
+def ops_text(ops: dict[str, int]) -> str:
+    """Operator counts as the index keeps them, ``"Conv:94,Relu:94"`` in the counts' order: parsing
+    2,193 small objects was a third of the index's load, at a front end's first paint."""
+    return ",".join(f"{op}:{n}" for op, n in ops.items())
+
+
+def op_counts(entry: ModelInfo) -> dict[str, int]:
+    """The entry's operator counts from its turnkey facts (the index's string or a manifest's object)."""
+    facts = entry.metadata.get("turnkey")
+    ops = facts.get("ops") if isinstance(facts, dict) else None
+    if isinstance(ops, dict):
+        return {str(op): n for op, n in ops.items() if isinstance(n, int)}
+    if not isinstance(ops, str) or not ops:
+        return {}
+    counts = {}
+    for item in ops.split(","):
+        op, _, n = item.rpartition(":")
+        if op and n.isdigit():
+            counts[op] = int(n)
+    return counts
 
 
 def index_header(path: Path | None = None) -> dict[str, Any]:
@@ -148,10 +173,16 @@ def with_zoo(manifest_entries: Sequence[ModelInfo], source: Source, *, zoo: Sequ
     ``zoo`` replaces the shipped index (tests, or an index made from another tree)."""
     if not is_zoo_source(source):
         return list(manifest_entries)
-    named = {e.model_path for e in manifest_entries}
-    others = [e for e in (zoo_entries() if zoo is None else zoo) if e.model_path not in named]
-    merged = [_with_tier(e, "validated") for e in manifest_entries]
-    return merged + unique_names(others, (e.model for e in manifest_entries))
+    with _gc_paused():  # at a first paint, with the app's objects alive (see _load)
+        named = {e.model_path for e in manifest_entries}
+        others = [e for e in (zoo_entries() if zoo is None else zoo) if e.model_path not in named]
+        merged = [_with_tier(e, "validated") for e in manifest_entries]
+        taken = {e.model.lower() for e in manifest_entries}
+        if zoo is None and not any(e.model.lower() in taken for e in others):
+            # The shipped index's names are unique per (name, opset) by construction (zooindex):
+            # only a clash with this manifest's names could need a rename.
+            return merged + others
+        return merged + unique_names(others, taken)
 
 
 def whole_zoo(manifest: Manifest, *, zoo: Sequence[ModelInfo] | None = None) -> Manifest:
@@ -161,13 +192,29 @@ def whole_zoo(manifest: Manifest, *, zoo: Sequence[ModelInfo] | None = None) -> 
     return dataclasses.replace(manifest, entries=with_zoo(manifest.entries, manifest.source, zoo=zoo))
 
 
+def split_zoo_suffix(repo: str | None) -> tuple[str | None, bool]:
+    """``"onnx/models:main+zoo"`` -> (``"onnx/models:main"``, True); a spec without the suffix -> (it,
+    False). The suffix is for the zoo's repo only (``onnx/models`` at ``main`` or at b1eeaa1): on any
+    other spec it is a ``RepoSpecError`` saying so, not a git ref that does not exist."""
+    if repo is None or not repo.strip().endswith(ZOO_SUFFIX):
+        return repo, False
+    spec = repo.strip()[: -len(ZOO_SUFFIX)] or None
+    from .sources import parse_repo_spec  # noqa: PLC0415 - reads the environment, as every parse does
+
+    if not is_zoo_source(parse_repo_spec(spec)):
+        from .errors import RepoSpecError  # noqa: PLC0415
+
+        raise RepoSpecError(f"Cannot read repo spec {repo!r}: {ZOO_SUFFIX} (the whole ONNX Model Zoo) is for "
+                            f"onnx/models at main or at {ZOO_COMMIT} only, not {spec or 'the default repo'}.")
+    return spec, True
+
+
 def api_repo(repo: str | None) -> tuple[str | None, bool]:
     """The API's opt-in: ``"onnx/models:main+zoo"`` -> (``"onnx/models:main"``, True). Without the
     suffix onnx.hub's functions see the manifest alone (scripts written for onnx.hub must not start
-    picking a 2024 export because it has a higher opset)."""
-    if repo is not None and repo.endswith(ZOO_SUFFIX):
-        return repo[: -len(ZOO_SUFFIX)] or None, True
-    return repo, False
+    picking a 2024 export because it has a higher opset). The CLI and the TUI show the whole zoo for
+    ``onnx/models`` anyway and accept the suffix as a no-op (``Hub``)."""
+    return split_zoo_suffix(repo)
 
 
 def _count(n: int) -> str:
@@ -191,8 +238,8 @@ def facts(entry: ModelInfo, *, top_ops: int = 5) -> list[tuple[str, str]]:
                 rows.append((label, str(turnkey[key])))
         if isinstance(turnkey.get("parameters"), int):
             rows.append(("parameters", f"{_count(turnkey['parameters'])} ({turnkey['parameters']:,})"))
-        ops = turnkey.get("ops")
-        if isinstance(ops, dict) and ops:
+        ops = op_counts(entry)
+        if ops:
             shown = ", ".join(f"{op} {n}" for op, n in list(ops.items())[:top_ops])
             rows.append(("top operators", shown + (f" (+{len(ops) - top_ops} more kinds)" if len(ops) > top_ops else "")))
         if turnkey.get("script"):

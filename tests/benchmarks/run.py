@@ -1,6 +1,6 @@
 """Run the benchmarks and print one markdown report; it is also written to tests/benchmarks/results/latest.md.
 
-    .venv/bin/python -m tests.benchmarks.run [--quick] [--only download,queue,cache,tui,search,inspect]
+    .venv/bin/python -m tests.benchmarks.run [--quick] [--only download,queue,cache,tui,search,inspect,zoo]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ PARTS = {
     "tui": "bench_tui",
     "search": "bench_search",
     "inspect": "bench_remote_inspect",
+    "zoo": "bench_zoo",
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -70,7 +70,9 @@ def test_info_shows_every_field_and_the_io_ports(env, hub_tree):
     assert "validated/vision/classification/mnist/model/mnist-12.tar.gz" in out
     inputs = out.split("\ninputs\n")[1].splitlines()[0].split()
     assert inputs[0] == "x" and inputs[-2:] == ["[1,", "4]"]
-    assert "io ports: not listed" in run(["info", "Texty", "--repo", REPO], env).stdout
+    assert "io ports: not listed" in run(["info", "Texty", "--repo", REPO, "--no-remote"], env).stdout
+    read = run(["info", "Texty", "--repo", REPO], env).stdout  # not listed: read from the model's header
+    assert "read remotely: " in read and "\ninputs\n  x  tensor(float)  [1, 4]" in read
 
 
 def test_info_json_for_one_opset(env, hub_tree):

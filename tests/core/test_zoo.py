@@ -186,9 +186,51 @@ def test_the_cli_lists_the_whole_zoo_for_onnx_models(zoo_server, cache_dir):
     assert result.returncode == 0, result.stderr
     models = json.loads(result.stdout)["models"]
     assert len(models) >= 2300
+    new = [m for m in models if not m["path"].startswith("validated/")]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", m["sha256"]) and m["bytes"] > 0 for m in new)  # from the LFS pointers
+    assert len([m for m in new if m["path"].endswith(".tar.gz")]) == 52  # the archive-only models are there
     pegasus = next(m for m in models if m["model"] == "pegasus_Opset16_transformers")
     assert re.fullmatch(r"[0-9a-f]{64}", pegasus["sha256"]) and pegasus["bytes"] > 2 * 10**9
     timm = subprocess.run([str(BIN), "list", "--repo", "onnx/models:main", "--json", "tier:exports", "author:timm"],
                           env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert timm.returncode == 0, timm.stderr
     assert 1000 < len(json.loads(timm.stdout)["models"]) < 2000
+
+
+def test_the_cli_info_shows_the_zoo_facts_and_what_is_unknown(zoo_server, cache_dir):
+    env = subprocess_env(zoo_server, cache_dir, COLUMNS="100")
+
+    def info(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN), "info", *args], env=env, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+
+    text = info("alexnet_Opset16_torch_hub", "--no-remote")
+    assert text.returncode == 0, text.stderr
+    for row in ("tier", "exports: a 2024 export"), ("author", "torch_hub"), ("task", "Computer_Vision"), \
+               ("parameters", "61.1M (61,100,840)"), ("top operators", "Conv 5"), ("source script", "torch_hub"), \
+               ("unknown until downloaded", "input types, input order, outputs"):
+        assert re.search(rf"^  {re.escape(row[0])} +.*{re.escape(row[1])}", text.stdout, re.M), (row, text.stdout)
+    assert '"turnkey"' not in text.stdout  # the facts as rows, not the raw metadata
+    assert re.search(r"^  x +\[1, 3, 224, 224\]", text.stdout, re.M)  # the index's input, its type unknown
+    js = info("alexnet_Opset16_torch_hub", "--no-remote", "--json")
+    model = json.loads(js.stdout)["model"]
+    assert model["zoo"]["tier"] == "exports" and model["zoo"]["tier_meaning"] == zoo.TIERS["exports"]
+    assert model["zoo"]["facts"]["author"] == "torch_hub" and model["origins"]["inputs"] == "manifest"
+    assert model["origins"]["outputs"] is None and model["io_ports"]["outputs"] is None  # unknown, not none
+    assert model["io_ports"]["inputs"] == [{"name": "x", "shape": [1, 3, 224, 224], "type": None}]
+    # an archive-only model: its facts say so; no header read is tried (its file is the archive)
+    big = info("pegasus_Opset16_transformers", "--json")
+    assert big.returncode == 0, big.stderr
+    model = json.loads(big.stdout)["model"]
+    assert model["zoo"]["archive_only"] and model["header"] is None and model["header_error"] is None
+    assert "the model's file name inside the archive" in model["zoo"]["facts"]["unknown until downloaded"]
+    assert not [h for h in zoo_server.hits if h.path.endswith(".tar.gz")]
+    assert info("AlexNet", "--json", "--no-remote").returncode == 0
+    assert json.loads(info("AlexNet", "--json", "--no-remote").stdout)["model"]["zoo"]["tier"] == "validated"
+    suffixed = subprocess.run([str(BIN), "list", "--repo", "onnx/models:main+zoo", "--json", "tier:skipped"], env=env,
+                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert suffixed.returncode == 0, suffixed.stderr
+    assert json.loads(suffixed.stdout)["count"] == 638 and json.loads(suffixed.stdout)["repo"] == "onnx/models:main"
+    other = subprocess.run([str(BIN), "list", "--repo", "acme/models:main+zoo"], env=env, capture_output=True,
+                           text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert other.returncode == 2 and "+zoo (the whole ONNX Model Zoo) is for onnx/models" in other.stderr

@@ -86,13 +86,20 @@ def test_the_pointers_sha256_rejects_wrong_bytes_from_the_mirror_and_verifies_th
     assert not list((tmp_path / "cache2").rglob("*tiny_Opset13.onnx"))  # no corrupt file kept
 
 
-def test_an_archive_only_model_downloads_extracts_and_loads_with_its_external_data(tmp_path, monkeypatch):
+ARCHIVE = "Natural_Language_Processing/huge_Opset17_transformers/huge_Opset17.tar.gz"
+
+
+@pytest.fixture
+def archive_zoo(tmp_path, monkeypatch):
+    """An archive-only zoo model (a .tar.gz of the model and its external data) on a loopback mirror,
+    indexed from a pointer checkout as the shipped index is; the zoo's manifest names nothing else."""
     import io
     import tarfile
 
-    from onnxhub_tui.core.modelio import load_model
+    from onnx import numpy_helper
 
     model = tiny_model(17, width=64, seed=5)
+    weights = {t.name: numpy_helper.to_array(t).tobytes() for t in model.graph.initializer}
     folder = tmp_path / "build" / "huge_Opset17"
     folder.mkdir(parents=True)
     onnx.save(model, folder / "huge_Opset17.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
@@ -101,32 +108,92 @@ def test_an_archive_only_model_downloads_extracts_and_loads_with_its_external_da
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         tar.add(folder, arcname="huge_Opset17")
     archive = buffer.getvalue()
-    rel = "Natural_Language_Processing/huge_Opset17_transformers/huge_Opset17.tar.gz"
-    served = tmp_path / "srv" / "onnxmodelzoo" / "legacy_models" / "main" / rel
+    served = tmp_path / "srv" / "onnxmodelzoo" / "legacy_models" / "main" / ARCHIVE
     served.parent.mkdir(parents=True)
     served.write_bytes(archive)
+    (tmp_path / "srv" / "onnx" / "models" / "main").mkdir(parents=True)
+    (tmp_path / "srv" / "onnx" / "models" / "main" / "ONNX_HUB_MANIFEST.json").write_text("[]")
     checkout = tmp_path / "checkout"
-    write_pointer(checkout / rel, archive)
-    write_stats(checkout / rel.rsplit("/", 1)[0], name="huge", opset=17, author="transformers")
+    write_pointer(checkout / ARCHIVE, archive)
+    write_stats(checkout / ARCHIVE.rsplit("/", 1)[0], name="huge", opset=17, author="transformers")
     (checkout / "ONNX_HUB_MANIFEST.json").write_text("[]")
     index = tmp_path / "zoo.json.gz"
     index.write_bytes(index_bytes(index_data(checkout, made_from="test")[0]))
     running = start_server(tmp_path / "srv")
     monkeypatch.setenv("HF_ENDPOINT", running.url)
+    monkeypatch.setenv("ONNXHUB_GITHUB_RAW_URL", running.url + "/raw")
     monkeypatch.setenv("ONNXHUB_GITHUB_LFS_URL", running.url + "/lfs")
-    try:
-        (entry,) = zoo.zoo_entries(index)
-        assert entry.model == "huge_Opset17_transformers" and entry.metadata["archive_only"]
-        with Hub("onnx/models:main", tmp_path / "cache", zoo=False) as hub:
-            extracted = hub.download(entry, with_data=True)
-        path = zoo.archive_model_path(extracted, entry)
-        assert path.name == "huge_Opset17.onnx" and (path.parent / "huge_Opset17.data").is_file()
-        loaded, _ = load_model(path)
-        assert loaded.graph.initializer[0].raw_data  # the external data was read in
-        assert [h.path for h in running.hits if h.path.endswith(".tar.gz")] == \
-            [f"/onnxmodelzoo/legacy_models/resolve/main/{rel}"]
-    finally:
-        running.stop()
+    monkeypatch.setattr(zoo, "index_path", lambda: index)
+    yield running, zoo.zoo_entries(index)[0], weights, served
+    running.stop()
+
+
+def test_an_archive_only_model_downloads_extracts_and_loads_with_its_external_data(archive_zoo, tmp_path):
+    from onnxhub_tui.core.modelio import load_model
+
+    running, entry, _model, _served = archive_zoo
+    assert entry.model == "huge_Opset17_transformers" and entry.metadata["archive_only"]
+    with Hub("onnx/models:main", tmp_path / "cache", zoo=False) as hub:
+        extracted = hub.download(entry, with_data=True)
+        model_path = hub.download(entry)  # without with_data: the model inside, extracted
+    path = zoo.archive_model_path(extracted, entry)
+    assert path == model_path and path.name == "huge_Opset17.onnx" and (path.parent / "huge_Opset17.data").is_file()
+    loaded, _ = load_model(path)
+    assert loaded.graph.initializer[0].raw_data  # the external data was read in
+    assert [h.path for h in running.hits if h.path.endswith(".tar.gz")] == \
+        [f"/onnxmodelzoo/legacy_models/resolve/main/{ARCHIVE}"]  # fetched once
+
+
+def test_hub_load_of_an_archive_only_model_reads_the_extracted_model_and_checks_the_archive(archive_zoo, cache_dir):
+    from onnx import numpy_helper
+
+    from onnxhub_tui import hub
+    from onnxhub_tui.core.errors import HubError
+
+    running, entry, expected, _served = archive_zoo
+    for _ in range(2):  # downloaded and extracted, then from the cache (its archive hashed)
+        loaded = hub.load("HUGE_opset17_transformers", repo="onnx/models:main+zoo")
+        assert {t.name: numpy_helper.to_array(t).tobytes() for t in loaded.graph.initializer} == expected
+        assert all(not t.external_data for t in loaded.graph.initializer)
+    assert len([h for h in running.hits if h.path.endswith(".tar.gz")]) == 1
+    folder = hub.download_model_with_test_data("huge_Opset17_transformers", repo="onnx/models:main+zoo")
+    assert (Path(folder) / "huge_Opset17.onnx").is_file()
+    cached = next(cache_dir.rglob("*_huge_Opset17.tar.gz"))
+    data = bytearray(cached.read_bytes())
+    data[-1] ^= 0xFF  # same size, other bytes: only the hash can tell
+    cached.write_bytes(bytes(data))
+    with pytest.raises(HubError, match="SHA256"):
+        hub.load("huge_Opset17_transformers", repo="onnx/models:main+zoo")
+
+
+def test_the_cli_downloads_an_archive_only_model_and_prints_the_extracted_model(archive_zoo, tmp_path, capsys):
+    from onnxhub_tui.cli import main  # in-process: the test's index stands in for the shipped one
+
+    running, entry, _weights, _served = archive_zoo
+    cache = tmp_path / "cli-cache"
+    assert main(["download", "huge_Opset17_transformers", "--cache-dir", str(cache), "--yes"]) == 0
+    printed = Path(capsys.readouterr().out.strip())
+    assert printed.name == "huge_Opset17.onnx" and printed.is_file() and cache in printed.parents
+    assert (printed.parent / "huge_Opset17.data").is_file()
+    assert main(["download", "huge_Opset17_transformers", "--cache-dir", str(cache), "--with-data"]) == 0
+    assert Path(capsys.readouterr().out.strip()) == printed.parent  # the folder holding it
+    assert main(["info", "huge_Opset17_transformers", "--cache-dir", str(cache), "--json", "--offline"]) == 0
+    model = json.loads(capsys.readouterr().out)["model"]
+    assert model["origins"] == {"inputs": "file", "outputs": "file", "header": "file"}  # the extracted model
+    assert model["io_ports"]["inputs"][0]["type"].startswith("tensor(")
+    assert model["header"]["external_data"] == ["huge_Opset17.data"]
+    assert len([h for h in running.hits if h.path.endswith(".tar.gz")]) == 1
+
+
+def test_the_zoo_suffix_is_for_the_zoo_only(archive_zoo, tmp_path):
+    from onnxhub_tui.core.errors import RepoSpecError
+
+    with Hub("onnx/models:main+zoo", tmp_path / "cache", zoo=False) as hub:
+        assert hub.source.spec == "onnx/models:main" and hub.zoo
+        assert [e.model for e in hub.manifest().entries] == ["huge_Opset17_transformers"]
+    for spec in ("acme/models:main+zoo", "onnx/models:v1+zoo", "hf:onnx/models+zoo"):
+        with pytest.raises(RepoSpecError, match=r"\+zoo .* is for onnx/models at main or at b1eeaa1a only"):
+            Hub(spec, tmp_path / "cache")
 
 
 def test_archive_model_path_refuses_to_guess(tmp_path):

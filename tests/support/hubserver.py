@@ -130,6 +130,9 @@ class _Handler(BaseHTTPRequestHandler):
             last = int(second) if second.isdigit() else None  # bytes=a-b: a bounded range
         self.hit = Hit(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, start)
         self.server.record(self.hit)
+        if self.server.require_query is not None and urlsplit(self.path).query != self.server.require_query:
+            self._send(403, {"Content-Type": "text/plain"}, b"signature required", head)
+            return
         if self.server.latency:  # a real link's round trip, per request
             time.sleep(self.server.latency)
         fault = self.server.take_fault(self.path)
@@ -263,6 +266,7 @@ class HubHTTPServer(ThreadingHTTPServer):
         self._etags: dict[tuple[str, int, int], str] = {}
         self.send_etags = True  # False: only Last-Modified, revalidated with If-Modified-Since
         self.latency = 0.0  # seconds added before each answer (a slow link's round trip)
+        self.require_query: str | None = None  # a signed host: 403 to any request whose query is not this
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Clients that hang up (killed processes, resets a test asked for) are normal here: stay quiet."""

@@ -16,6 +16,11 @@ from tests.support.hubserver import Fault
 from tests.tui.test_tmux_e2e import _entry_point, _screen, _tmux, _wait_for, pytestmark  # noqa: F401
 
 
+def footer_of(screen: str) -> str:
+    lines = screen.rstrip("\n").splitlines()
+    return lines[-1] if lines else ""
+
+
 def test_models_screen_fixes_in_a_real_terminal(server, hub_tree, tmp_path):
     server.add_fault("resnet50-9.onnx", Fault("trickle", times=-1, chunk=512, seconds=0.5))  # stays running
     cache = tmp_path / "cache"
@@ -30,22 +35,23 @@ def test_models_screen_fixes_in_a_real_terminal(server, hub_tree, tmp_path):
         _wait_for(session, lambda s: "10 shown / 10 total" in s)
         time.sleep(0.5)
         _tmux("send-keys", "-t", session, "/")
+        _wait_for(session, lambda s: "Table" in footer_of(s))  # the box has the focus
         _tmux("send-keys", "-t", session, "-l", "resnet")
         _wait_for(session, lambda s: "1 shown / 10 total" in s)
         _tmux("send-keys", "-t", session, "Enter")
-        time.sleep(0.2)
+        _wait_for(session, lambda s: "Sort" in footer_of(s))  # back in the table
         _tmux("send-keys", "-t", session, "d")
         screen = _wait_for(session, lambda s: "↓ 1 in queue" in s.splitlines()[0])
         assert screen.splitlines()[0].rstrip().endswith("↓ 1 in queue"), screen  # whole, not cut
         _tmux("send-keys", "-t", session, "/")
+        _wait_for(session, lambda s: "Table" in footer_of(s))
         _tmux("send-keys", "-t", session, "End", *["BSpace"] * 8)
         _wait_for(session, lambda s: "10 shown / 10 total" in s)
         _tmux("send-keys", "-t", session, "-l", "tags:vision")
         screen = _wait_for(session, lambda s: "did you mean tag:" in s)
-        footer = screen.rstrip("\n").splitlines()[-1]
-        assert "Table" in footer, footer  # the footer is not empty while typing
+        assert "Table" in footer_of(screen), screen  # the footer is not empty while typing
         _tmux("send-keys", "-t", session, "Escape")
-        time.sleep(0.2)
+        _wait_for(session, lambda s: "Sort" in footer_of(s))
         _tmux("send-keys", "-t", session, "C-c")
         screen = _wait_for(session, lambda s: "to quit" in s)
         assert "[b]" not in screen and "Press q (or ctrl+q) to quit." in screen, screen
@@ -53,7 +59,7 @@ def test_models_screen_fixes_in_a_real_terminal(server, hub_tree, tmp_path):
         screen = _wait_for(session, lambda s: "Search (/ then type" in s)
         assert "conv -transpose" in screen
         _tmux("send-keys", "-t", session, "Escape")
-        time.sleep(0.2)
+        _wait_for(session, lambda s: "Search (/ then type" not in s)
         _tmux("send-keys", "-t", session, "q")  # a download runs: asks first
         _wait_for(session, lambda s: "Quit?" in s)
         _tmux("send-keys", "-t", session, "y")

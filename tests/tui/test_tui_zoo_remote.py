@@ -64,7 +64,7 @@ async def test_the_details_say_the_tier_its_meaning_and_the_zoo_facts(server, hu
         await until(pilot, lambda: "timm" in details_text(app), what="the facts")
         text = details_text(app)
         for words in ("exports: a 2024 export", "not validated", "author", "3.5M", "Conv 20",
-                      "timm/mnist.py", "unknown until downloaded", "input types"):
+                      "timm/mnist.py", "unknown", "input types"):
             assert words in text, words
 
 

@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from ..session import Session
     from .models import ModelsScreen
 
+try:  # the zoowire branch's rule (ports listed, each with a type); until it is merged, "no io_ports"
+    from ...core.entry_header import ports_complete
+except ImportError:  # pragma: no cover - depends on the merge order
+    def ports_complete(entry: ModelInfo) -> bool:
+        return entry.io_ports is not None
+
 
 @dataclass
 class RemoteRead(Message):
@@ -58,7 +64,7 @@ class RemoteLooks:
 
     @staticmethod
     def wanted(entry: ModelInfo | None) -> bool:
-        return entry is not None and entry.io_ports is None
+        return entry is not None and not ports_complete(entry)
 
     def state(self, entry: ModelInfo) -> RemoteSummary | str | None:
         """What the panel shows for ``entry``: a summary, a message (reading, failed), or None."""
@@ -120,8 +126,13 @@ class RemoteLooks:
 
         result: RemoteSummary | str
         try:
-            result = inspect_remote(client=hub.client, source=hub.source, file=entry.file(False),
-                                    cache_dir=hub.cache_dir, cancel=token, progress=progress)
+            inspect = getattr(hub, "inspect", None)
+            if inspect is not None:  # Hub.inspect (core/entry_header): a cached file first, offline rules
+                summary, _origin = inspect(entry, progress=progress, cancel=token)
+                result = summary if summary is not None else "Inputs and outputs unknown until downloaded."
+            else:
+                result = inspect_remote(client=hub.client, source=hub.source, file=entry.file(False),
+                                        cache_dir=hub.cache_dir, cancel=token, progress=progress)
         except CancelledError:
             return  # the cursor moved on: nothing to say
         except Exception as exc:  # noqa: BLE001 - a worker must never take the app down

@@ -35,6 +35,8 @@ STATE_LABELS = {
 
 def state_label(file: CachedFile, result: VerifyResult | None = None) -> tuple[str, str]:
     """(text, style key) for a file's state column; a verify result overrides the scanned state."""
+    if file.state in ("damaged", "special"):  # no style of their own (a KeyError); special: never read
+        return file.state, "mismatch"
     if result is not None:
         if result.ok is True:
             return "verified", "verified"

@@ -62,6 +62,11 @@ def _cache_line(state: str | None) -> Text:
     return Text("not cached", style="dim")
 
 
+# the label column is as wide as its longest label: at 80 columns every cell counts
+_SHORT_LABELS = {"unknown until downloaded": "unknown", "top operators": "top ops", "source script": "script",
+                 "archive only": "archive"}
+
+
 def _hf_files(entry: ModelInfo) -> list[str]:
     """The files a Hugging Face entry is made of (its model and the data files it may need)."""
     hf = entry.metadata.get("hf")
@@ -100,7 +105,7 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
     # one row for both versions: at 80x24 the panel has a dozen lines
     fields.add_row("opset", Text(f"{entry.opset_text}  (onnx {clean(entry.onnx_version) or '?'})"))
     for label, text in facts(entry):  # the zoo's tier and the facts its index knows
-        fields.add_row(label, Text(clean(text)))
+        fields.add_row(_SHORT_LABELS.get(label, label), Text(clean(text)))
     exact = f" ({entry.model_bytes:,} B)" if entry.model_bytes and entry.model_bytes >= 1000 else ""
     fields.add_row("size", Text(human_size(entry.model_bytes) + exact))
     fields.add_row("sha256", Text(clean(entry.model_sha or "none (the download cannot be verified)")))
@@ -125,7 +130,7 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
         fields.add_row("files", Text("\n".join(hf_files)))
     parts.append(fields)
 
-    if entry.io_ports is None and isinstance(remote, RemoteSummary):
+    if isinstance(remote, RemoteSummary):  # the header knows more than the manifest's ports
         how = "kept from an earlier look" if remote.cached else (
             f"{remote.requests} requests, {human_size(remote.bytes_read)} of {human_size(remote.file_size)}")
         parts.append(Text(f"\nread from the header before download ({how})", style="italic"))
