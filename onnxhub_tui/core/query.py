@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .errors import QueryError
 from .manifest import ModelInfo
-from .zoo import TIERS, tier_of
+from .zoo import TIERS, tier_of, turnkey_of
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "!=": operator.ne, "==": operator.eq,
@@ -89,8 +89,7 @@ def _compare(field: str, value: str) -> tuple[Callable[[float, float], bool], fl
 
 
 def _turnkey(entry: ModelInfo) -> dict:
-    facts = entry.metadata.get("turnkey")
-    return facts if isinstance(facts, dict) else {}
+    return turnkey_of(entry)  # a zoo row's search facts, without reading the index's full entries
 
 
 def _compare_params(entry: ModelInfo, op: Callable[[float, float], bool], number: float) -> bool:

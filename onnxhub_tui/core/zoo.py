@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -49,7 +49,7 @@ from .sources import Source
 ZOO_REPO = ("onnx", "models")
 ZOO_COMMIT = "b1eeaa1a"  # the zoo's last commit (2025-06-27), as far as its data README gives it
 INDEX_NAME = "zoo-b1eeaa1.json.gz"
-INDEX_FORMAT = 2  # 2: ``turnkey.ops`` is one string (``ops_text``), not an object
+INDEX_FORMAT = 3  # 3: compact rows, then the full entries (a second gzip member); 2: one object per entry
 # The API opt-in: onnx.hub's functions see the manifest's 184 unless the repo spec ends with this.
 ZOO_SUFFIX = "+zoo"
 
@@ -71,6 +71,8 @@ def tier_for_path(model_path: str) -> str:
 
 def tier_of(entry: ModelInfo) -> str | None:
     """The entry's tier, or None for an entry of a hub other than the zoo."""
+    if isinstance(entry, ZooEntry):  # from its row: the table asks for every entry's tier at a first paint
+        return entry.zoo_tier
     tier = entry.metadata.get("tier")
     return tier if isinstance(tier, str) else None
 
@@ -81,24 +83,115 @@ def index_path() -> Path:
     return Path(str(resources.files("onnxhub_tui") / "data" / INDEX_NAME))
 
 
+# The index is two gzip members in one file: the rows the table, the names and the search need (read at
+# start-up), then every entry's full raw form (its metadata: input shapes, operator counts, class, source
+# script, what is unknown until downloaded), decompressed and parsed on the first use of an entry's
+# ``metadata`` (facts, info, details). Half the file is never parsed at a first paint.
+ROW_FIELDS = ("model", "model_path", "onnx_version", "opset_version", "model_sha", "model_bytes", "tags", "tier",
+              "author", "task", "parameters", "archive_only", "model_with_data")
+
+
+class _Facts:
+    """The index's second member, read once, on first use."""
+
+    def __init__(self, path: Path, compressed: bytes) -> None:
+        self._path, self._compressed = path, compressed
+        self._by_path: dict[str, dict[str, Any]] | None = None
+
+    def raw(self, model_path: str) -> dict[str, Any]:
+        if self._by_path is None:
+            with _gc_paused():
+                try:
+                    entries = json.loads(zlib.decompress(self._compressed, 31))
+                except (ValueError, zlib.error, RecursionError) as exc:
+                    raise ManifestError(f"The zoo index {self._path} cannot be read ({exc}): reinstall onnxhub-tui.") from None
+                self._by_path = {e["model_path"]: e for e in entries} if isinstance(entries, list) else {}
+            self._compressed = b""
+        try:
+            return self._by_path[model_path]
+        except KeyError:
+            raise ManifestError(f"The zoo index {self._path} has no facts for {model_path}: reinstall onnxhub-tui.") from None
+
+
+class ZooEntry(ModelInfo):
+    """A shipped index's entry: every ``ModelInfo`` attribute, made from one compact row (no dicts);
+    ``metadata`` and ``raw_model_info`` come from the index's second part on first use."""
+
+    def __init__(self, row: Sequence[Any], facts: _Facts) -> None:  # noqa: D107 - no ModelInfo.__init__: no dict
+        (self.model, self.model_path, onnx_version, self.opset, self.model_sha, self.model_bytes, tags,
+         self.zoo_tier, author, task, parameters, self.zoo_archive_only, with_data) = row
+        self.onnx_version = onnx_version or ""
+        self.tag_list = tuple(tags)
+        self.tags = set(tags)
+        if with_data == 1:  # an archive-only model: its file is its model-with-data archive
+            with_data = (self.model_path, self.model_sha, self.model_bytes)
+        self.model_with_data_path, self.model_with_data_sha, self.model_with_data_bytes = with_data or (None, None, None)
+        self.zoo_turnkey = {"author": author, "task": task, "parameters": parameters}
+        self._facts = facts
+
+    @property  # type: ignore[override]
+    def raw_model_info(self) -> dict[str, Any]:
+        return self._facts.raw(self.model_path)
+
+    @property  # type: ignore[override]
+    def metadata(self) -> dict[str, Any]:
+        return self._facts.raw(self.model_path)["metadata"]
+
+    @functools.cached_property
+    def tags_lower(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(t.lower() for t in self.tag_list)
+
+    @functools.cached_property
+    def search_text(self) -> str:  # type: ignore[override]
+        return "\n".join((self.model, self.model_path, *self.tag_list)).lower()
+
+
 @functools.lru_cache(maxsize=4)
 def _load(path: Path) -> tuple[dict[str, Any], tuple[ModelInfo, ...]]:
     # Read at a front end's first paint, when the app's own objects are alive: each cyclic GC run that
-    # the 100,000 new dicts and lists start walks them all again (as for a big manifest: _gc_paused).
+    # the new lists start walks them all again (as for a big manifest: _gc_paused).
     with _gc_paused():
         try:
-            data = json.loads(gzip.decompress(path.read_bytes()))
-        except (OSError, ValueError, EOFError) as exc:
+            inflate = zlib.decompressobj(31)
+            data = json.loads(inflate.decompress(path.read_bytes()))
+            rest = inflate.unused_data
+        except (OSError, ValueError, zlib.error, RecursionError) as exc:
             raise ManifestError(f"The zoo index {path} cannot be read ({exc}): reinstall onnxhub-tui.") from None
-        if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or not isinstance(data.get("entries"), list):
+        if (not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or not isinstance(data.get("rows"), list)
+                or data.get("fields") != list(ROW_FIELDS) or not rest):
             raise ManifestError(f"The zoo index {path} is not an index of format {INDEX_FORMAT}: reinstall onnxhub-tui.")
-        return data, tuple(ModelInfo(raw) for raw in data["entries"])
+        facts = _Facts(path, rest)
+        return data, tuple(ZooEntry(row, facts) for row in data["rows"])
+
+
+def row_of(raw: dict[str, Any]) -> list[Any]:
+    """An index entry's compact row (:data:`ROW_FIELDS`), as :class:`ZooEntry` reads it."""
+    meta = raw["metadata"]
+    turnkey = meta.get("turnkey") if isinstance(meta.get("turnkey"), dict) else {}
+    with_data: Any = None
+    if meta.get("model_with_data_path"):
+        with_data = [meta["model_with_data_path"], meta.get("model_with_data_sha"), meta.get("model_with_data_bytes")]
+        if with_data == [raw["model_path"], meta.get("model_sha"), meta.get("model_bytes")]:
+            with_data = 1
+    return [raw["model"], raw["model_path"], str(raw.get("onnx_version") or ""), raw["opset_version"],
+            meta.get("model_sha"), meta.get("model_bytes"), list(meta.get("tags") or ()), meta["tier"],
+            turnkey.get("author"), turnkey.get("task"), turnkey.get("parameters"), bool(meta.get("archive_only")),
+            with_data]
 
 
 def ops_text(ops: dict[str, int]) -> str:
     """Operator counts as the index keeps them, ``"Conv:94,Relu:94"`` in the counts' order: parsing
     2,193 small objects was a third of the index's load, at a front end's first paint."""
     return ",".join(f"{op}:{n}" for op, n in ops.items())
+
+
+def turnkey_of(entry: ModelInfo) -> dict[str, Any]:
+    """The entry's turnkey facts; for a shipped index's entry only those a search needs (author, task,
+    parameters: from its row, its full metadata left unread). ``{}`` when there are none."""
+    if isinstance(entry, ZooEntry):
+        return entry.zoo_turnkey
+    facts = entry.metadata.get("turnkey")
+    return facts if isinstance(facts, dict) else {}
 
 
 def op_counts(entry: ModelInfo) -> dict[str, int]:
@@ -120,7 +213,7 @@ def op_counts(entry: ModelInfo) -> dict[str, int]:
 def index_header(path: Path | None = None) -> dict[str, Any]:
     """The index's own facts (commit, counts), without its entries."""
     data, _ = _load(path or index_path())
-    return {k: v for k, v in data.items() if k != "entries"}
+    return {k: v for k, v in data.items() if k not in ("fields", "rows")}
 
 
 def zoo_entries(path: Path | None = None) -> list[ModelInfo]:

@@ -1,5 +1,6 @@
 """Making the zoo index that :mod:`onnxhub_tui.core.zoo` reads (``scripts/build_zoo_index.py`` runs it).
 
+The file is two gzip members (``zoo._load`` reads the first at start-up, the second on first use).
 Reproducible: the same tree gives the same bytes (entries in path order, compact JSON, a gzip stream
 with no time stamp, no file name and a fixed OS byte, written here rather than by ``gzip``, whose
 header differs between Python versions).
@@ -21,7 +22,7 @@ from .build import BuildResult, build_manifest
 from .errors import ManifestError
 from .manifest import ModelInfo
 from .sources import MANIFEST_NAME
-from .zoo import INDEX_FORMAT, ZOO_COMMIT, ops_text, tier_for_path, unique_names
+from .zoo import INDEX_FORMAT, ROW_FIELDS, ZOO_COMMIT, ops_text, row_of, tier_for_path, unique_names
 
 
 def index_data(tree: str | os.PathLike[str], *, made_from: str) -> tuple[dict[str, Any], BuildResult]:
@@ -66,9 +67,17 @@ def _gzip(body: bytes) -> bytes:
     return header + stream + struct.pack("<II", zlib.crc32(body) & 0xFFFFFFFF, len(body) & 0xFFFFFFFF)
 
 
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
 def index_bytes(data: dict[str, Any]) -> bytes:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-    return _gzip(body)
+    """The index file: a gzip member of the header and one compact row per entry (read at start-up),
+    then one of the full entries (read on first use of an entry's metadata; see ``zoo._load``)."""
+    entries = data["entries"]
+    head = {k: v for k, v in data.items() if k != "entries"}
+    rows = {**head, "fields": list(ROW_FIELDS), "rows": [row_of(e) for e in entries]}
+    return _gzip(_json(rows)) + _gzip(_json(entries))
 
 
 def index_from_tarball(tarball: str | os.PathLike[str]) -> tuple[bytes, BuildResult]:
