@@ -84,40 +84,53 @@ def index_path() -> Path:
 
 
 # The index is two gzip members in one file: the rows the table, the names and the search need (read at
-# start-up), then every entry's full raw form (its metadata: input shapes, operator counts, class, source
-# script, what is unknown until downloaded), decompressed and parsed on the first use of an entry's
-# ``metadata`` (facts, info, details). Half the file is never parsed at a first paint.
+# start-up), then every entry's full raw form, one JSON line each (its metadata: input shapes, operator
+# counts, class, source script, what is unknown until downloaded), read on the first use of an entry's
+# ``metadata`` or ``raw_model_info`` (facts, info, details), one line per entry asked for.
 ROW_FIELDS = ("model", "model_path", "onnx_version", "opset_version", "model_sha", "model_bytes", "tags", "tier",
               "author", "task", "parameters", "archive_only", "model_with_data")
 
 
 class _Facts:
-    """The index's second member, read once, on first use."""
+    """The index's second member: one line of JSON per entry, in row order. Inflated and split on first
+    use (a few ms); each line parsed when its entry's metadata is first asked for (the details panel
+    asks for the highlighted row's at a first paint: one line, not 2,193 entries)."""
 
-    def __init__(self, path: Path, compressed: bytes) -> None:
-        self._path, self._compressed = path, compressed
-        self._by_path: dict[str, dict[str, Any]] | None = None
+    def __init__(self, path: Path, compressed: bytes, count: int) -> None:
+        self._path, self._compressed, self._count = path, compressed, count
+        self._lines: list[bytes] | None = None
+        self._parsed: dict[int, dict[str, Any]] = {}
 
-    def raw(self, model_path: str) -> dict[str, Any]:
-        if self._by_path is None:
-            with _gc_paused():
-                try:
-                    entries = json.loads(zlib.decompress(self._compressed, 31))
-                except (ValueError, zlib.error, RecursionError) as exc:
-                    raise ManifestError(f"The zoo index {self._path} cannot be read ({exc}): reinstall onnxhub-tui.") from None
-                self._by_path = {e["model_path"]: e for e in entries} if isinstance(entries, list) else {}
-            self._compressed = b""
+    def _broken(self, why: object) -> ManifestError:
+        return ManifestError(f"The zoo index {self._path} cannot be read ({why}): reinstall onnxhub-tui.")
+
+    def raw(self, i: int) -> dict[str, Any]:
+        raw = self._parsed.get(i)
+        if raw is not None:
+            return raw
+        if self._lines is None:
+            try:
+                lines = zlib.decompress(self._compressed, 31).splitlines()
+            except zlib.error as exc:
+                raise self._broken(exc) from None
+            if len(lines) != self._count:
+                raise self._broken(f"{len(lines)} entries for {self._count} rows")
+            self._lines, self._compressed = lines, b""
         try:
-            return self._by_path[model_path]
-        except KeyError:
-            raise ManifestError(f"The zoo index {self._path} has no facts for {model_path}: reinstall onnxhub-tui.") from None
+            raw = json.loads(self._lines[i])
+        except (ValueError, RecursionError) as exc:
+            raise self._broken(exc) from None
+        if not isinstance(raw, dict) or not isinstance(raw.get("metadata"), dict):
+            raise self._broken(f"entry {i} is not an object with metadata")
+        self._parsed[i] = raw
+        return raw
 
 
 class ZooEntry(ModelInfo):
     """A shipped index's entry: every ``ModelInfo`` attribute, made from one compact row (no dicts);
     ``metadata`` and ``raw_model_info`` come from the index's second part on first use."""
 
-    def __init__(self, row: Sequence[Any], facts: _Facts) -> None:  # noqa: D107 - no ModelInfo.__init__: no dict
+    def __init__(self, row: Sequence[Any], facts: _Facts, i: int) -> None:  # noqa: D107 - no ModelInfo.__init__: no dict
         (self.model, self.model_path, onnx_version, self.opset, self.model_sha, self.model_bytes, tags,
          self.zoo_tier, author, task, parameters, self.zoo_archive_only, with_data) = row
         self.onnx_version = onnx_version or ""
@@ -127,15 +140,19 @@ class ZooEntry(ModelInfo):
             with_data = (self.model_path, self.model_sha, self.model_bytes)
         self.model_with_data_path, self.model_with_data_sha, self.model_with_data_bytes = with_data or (None, None, None)
         self.zoo_turnkey = {"author": author, "task": task, "parameters": parameters}
-        self._facts = facts
+        self._facts, self._i = facts, i
 
     @property  # type: ignore[override]
     def raw_model_info(self) -> dict[str, Any]:
-        return self._facts.raw(self.model_path)
+        return self._facts.raw(self._i)
 
     @property  # type: ignore[override]
     def metadata(self) -> dict[str, Any]:
-        return self._facts.raw(self.model_path)["metadata"]
+        return self._facts.raw(self._i)["metadata"]
+
+    @property
+    def opset_known(self) -> bool:  # a zoo file's opset is in its row (ModelInfo asks its metadata for "hf")
+        return True
 
     @functools.cached_property
     def tags_lower(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -160,8 +177,8 @@ def _load(path: Path) -> tuple[dict[str, Any], tuple[ModelInfo, ...]]:
         if (not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or not isinstance(data.get("rows"), list)
                 or data.get("fields") != list(ROW_FIELDS) or not rest):
             raise ManifestError(f"The zoo index {path} is not an index of format {INDEX_FORMAT}: reinstall onnxhub-tui.")
-        facts = _Facts(path, rest)
-        return data, tuple(ZooEntry(row, facts) for row in data["rows"])
+        facts = _Facts(path, rest, len(data["rows"]))
+        return data, tuple(ZooEntry(row, facts, i) for i, row in enumerate(data["rows"]))
 
 
 def row_of(raw: dict[str, Any]) -> list[Any]:

@@ -77,7 +77,7 @@ def index_bytes(data: dict[str, Any]) -> bytes:
     entries = data["entries"]
     head = {k: v for k, v in data.items() if k != "entries"}
     rows = {**head, "fields": list(ROW_FIELDS), "rows": [row_of(e) for e in entries]}
-    return _gzip(_json(rows)) + _gzip(_json(entries))
+    return _gzip(_json(rows)) + _gzip(b"".join(_json(e) for e in entries))
 
 
 def index_from_tarball(tarball: str | os.PathLike[str]) -> tuple[bytes, BuildResult]:

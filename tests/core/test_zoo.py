@@ -234,3 +234,28 @@ def test_the_cli_info_shows_the_zoo_facts_and_what_is_unknown(zoo_server, cache_
     other = subprocess.run([str(BIN), "list", "--repo", "acme/models:main+zoo"], env=env, capture_output=True,
                            text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert other.returncode == 2 and "+zoo (the whole ONNX Model Zoo) is for onnx/models" in other.stderr
+
+
+def test_the_rows_agree_with_the_full_entries_and_a_first_paint_reads_no_full_entry():
+    code = (
+        "from onnxhub_tui.core import query, zoo\n"
+        "entries = zoo.zoo_entries()\n"
+        "facts = entries[0]._facts\n"
+        "cells = [(zoo.tier_of(e), e.label, e.file(), e.tag_list, e.has_test_data) for e in entries]\n"
+        "hits = [len(query.parse_query(q).filter(entries)) for q in ('tier:skipped', 'author:timm', 'task:vision', 'params:>100000000', 'adv')]\n"
+        "assert facts._lines is None, 'the table or a search read the full entries'\n"
+        "print(*hits)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert all(int(n) > 0 for n in out.stdout.split()), out.stdout
+    for e in zoo.zoo_entries():  # every attribute from the row equals what ModelInfo makes of the full entry
+        full = ModelInfo(e.raw_model_info)
+        for attr in ("model", "model_path", "opset", "onnx_version", "model_sha", "model_bytes", "tag_list", "tags",
+                     "tags_lower", "model_with_data_path", "model_with_data_sha", "model_with_data_bytes",
+                     "search_text", "opset_known", "label"):
+            assert getattr(e, attr) == getattr(full, attr), (e.model_path, attr)
+        assert zoo.tier_of(e) == e.metadata["tier"] and e.file() == full.file()
+        turnkey = e.metadata.get("turnkey") or {}
+        assert zoo.turnkey_of(e) == {k: turnkey.get(k) for k in ("author", "task", "parameters")}
+        assert bool(e.metadata.get("archive_only")) == e.zoo_archive_only
