@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import string
+from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -101,7 +102,8 @@ def test_parse_repo_spec_gives_a_source_or_a_repo_spec_error(spec):
         assert isinstance(exc, HubError) and str(exc)
         return
     assert source.kind in {"github", "hf", "http", "local"}
-    assert source.manifest_url.endswith("ONNX_HUB_MANIFEST.json")
+    # a signed URL keeps its query after the path (issue 10 item 6)
+    assert urlsplit(source.manifest_url).path.endswith("ONNX_HUB_MANIFEST.json")
     assert source.locations
     source.slug, source.file_urls("a/b.onnx"), source.headers_for(source.manifest_url)
 
