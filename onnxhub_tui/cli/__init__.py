@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 
@@ -68,6 +69,37 @@ def _say_warnings() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; ``argv`` None: this process's own command line (the ``onnxhub-tui`` script), which
+    then also ends the process (see ``_exit_now``)."""
+    code = _main(argv)
+    if argv is None:
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """End a finished subcommand's process without the interpreter's shutdown: tearing down the modules
+    httpx and the core loaded took 30-60 ms of every run (measured on ``download``), after the work was done.
+    Everything the command wrote is already closed and fsynced; only stdout and stderr are flushed here.
+    Not for the TUI (Textual and its workers end through the normal shutdown), nor when other non-daemon
+    threads still run (their work is not ours to cut short)."""
+    if _ran_tui or any(t is not threading.main_thread() and t.is_alive() and not t.daemon
+                       for t in threading.enumerate()):
+        return
+    logging.shutdown()  # what the normal exit does for the handlers
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that left (`| head`), a closed stream: nothing to save
+            pass
+    os._exit(code)
+
+
+_ran_tui = False
+
+
+def _main(argv: list[str] | None) -> int:
+    global _ran_tui  # noqa: PLW0603 - read by _exit_now, set once per run
     parser = build_parser()
     args = parser.parse_args(negated_terms_last(list(sys.argv[1:] if argv is None else argv)))  # exits 2 on misuse
     for name, default in (("repo", None), ("demo", False), ("offline", False), ("yes", False)):
@@ -85,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         from ..core import settings
 
         settings.load()  # a bad environment variable is a usage error before any work starts
+        _ran_tui = args.command is None
         return _command(args)(args)
     except UsageError as exc:  # one line that names the problem (argparse's own errors show the usage)
         err(str(exc))

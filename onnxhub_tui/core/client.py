@@ -9,10 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cache, download, extract, hf_download, hf_hub
+from . import cache, download, hf_hub
 from .errors import DownloadError, HubError
 from .hf_entries import MANIFEST_NAME, Listing
-from .hf_listing import load_hf_manifest
 from .hf_repo import HfRepo, hf_repo
 from .http import is_offline, make_client
 from .manifest import Manifest, ModelInfo, cached_manifest, load_manifest
@@ -90,6 +89,8 @@ class Hub:
         """The listing at the revision's commit; the repo's own ONNX_HUB_MANIFEST.json when it has one
         (read from that same commit), else one entry per ``.onnx`` file (``core/hf_entries``)."""
         assert self.hf is not None
+        from .hf_listing import load_hf_manifest  # noqa: PLC0415 - hf: only; a download of a manifest's model never needs it
+
         manifest, listing = load_hf_manifest(self.client, self.hf, self.cache_dir, refresh=refresh)
         if listing.has_manifest:
             at_commit = self.hf.source_at(listing.commit)
@@ -225,6 +226,8 @@ class Hub:
             return target
         folder = cache.extracted_dir(target)
         if force or not folder.is_dir():
+            from . import extract  # noqa: PLC0415 - tarfile and friends, only for an archive
+
             extract.safe_extract(target, folder)
         return folder
 
@@ -238,6 +241,8 @@ class Hub:
         state = self.local_copy(entry).state
         if state == "complete" and not force:
             return self.local_path(entry)
+        from . import hf_download  # noqa: PLC0415 - 7 ms of imports no manifest download needs
+
         model = hf_download.download_model(
             client=self.client, repo=self.hf, listing=listing, model_path=entry.model_path, cache_dir=self.cache_dir,
             progress=progress, cancel=cancel, force=force or state == "damaged",

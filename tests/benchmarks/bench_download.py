@@ -40,8 +40,11 @@ hub.set_dir(cache_dir)
 assert hub.load(name, repo="acme/models:main", silent=True) is not None
 """
 
+# ``python -c`` puts the working folder first on sys.path: run from the repository, that is the working tree's
+# package, and a --before row (PYTHONPATH) measured it instead of the commit's. Dropped, so PYTHONPATH wins.
 _OUR_LOAD = """
 import sys
+del sys.path[0]
 from onnxhub_tui import hub
 hub.set_dir(sys.argv[2])
 assert hub.load(sys.argv[3], repo=sys.argv[1], silent=True) is not None
