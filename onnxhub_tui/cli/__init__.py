@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 
@@ -81,10 +82,16 @@ def _exit_now(code: int) -> None:
     """End a finished subcommand's process without the interpreter's shutdown: tearing down the modules
     httpx and the core loaded took 30-60 ms of every run (measured on ``download``), after the work was done.
     Everything the command wrote is already closed and fsynced; only stdout and stderr are flushed here.
-    Not for the TUI (Textual and its workers end through the normal shutdown), nor when other non-daemon
-    threads still run (their work is not ours to cut short)."""
-    if _ran_tui or any(t is not threading.main_thread() and t.is_alive() and not t.daemon
-                       for t in threading.enumerate()):
+    Not when other non-daemon threads still run (their work is not ours to cut short), except after the
+    TUI: Textual's input thread reads the terminal until its driver stops it, and when the terminal went
+    away mid-exit (a dropped SSH, a closed tmux pane) it spins on end-of-file forever while the interpreter
+    waits for it. The TUI has parked or abandoned its downloads by then, so after a short grace it ends."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if _ran_tui:
+        deadline = time.monotonic() + _TUI_GRACE
+        for thread in others:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    elif others:
         return
     logging.shutdown()  # what the normal exit does for the handlers
     for stream in (sys.stdout, sys.stderr):
@@ -96,6 +103,7 @@ def _exit_now(code: int) -> None:
 
 
 _ran_tui = False
+_TUI_GRACE = 1.0  # seconds the TUI's leftover threads get to end by themselves
 
 
 def _main(argv: list[str] | None) -> int:

@@ -149,3 +149,37 @@ def test_sigterm_with_a_download_stalled_on_a_silent_server_exits_at_once(server
         assert parts and parts[0].stat().st_size > 0 and not target.exists()
     finally:
         _tmux("kill-session", "-t", session)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] if Path(f"/proc/{pid}").exists() else "X"
+    return state not in ("Z", "X")
+
+
+@pytest.mark.parametrize("signal_first", [False, True])
+def test_the_process_ends_when_its_terminal_goes_away(signal_first, server, hub_tree, tmp_path):
+    """A dropped SSH or a closed tmux pane: the terminal is gone, maybe in the middle of a SIGTERM exit.
+    Textual's input thread then reads end-of-file forever; the process must still end (it spun at one
+    core's worth of CPU, forever, before)."""
+    server.add_fault("resnet50-9.onnx", Fault("stall", after_bytes=8192, seconds=60, times=-1))
+    cache = tmp_path / "cache"
+    env = subprocess_env(server, cache, TERM="xterm-256color", COLORTERM="", ONNXHUB_READ_TIMEOUT="30")
+    session, pid_file = _start(tmp_path, env, f"--repo {REPO} --cache-dir {shlex.quote(str(cache))} --trust")
+    try:
+        _wait_for(session, lambda s: "10 shown / 10 total" in s)
+        pid = _pid(pid_file)
+        if signal_first:
+            os.kill(pid, signal.SIGTERM)
+    finally:
+        _tmux("kill-session", "-t", session)
+    deadline = time.monotonic() + 8
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    still = _alive(pid)
+    if still:
+        os.kill(pid, signal.SIGKILL)
+    assert not still, "the TUI outlived its terminal"
