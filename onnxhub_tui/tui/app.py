@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import signal
 import sys
 import threading
@@ -45,6 +46,9 @@ def parse_keymap(text: str) -> dict[str, str]:
         if sep and binding_id.strip() and keys.strip():
             keymap[binding_id.strip()] = keys.strip()
     return keymap
+
+
+SIGNAL_EXIT_GRACE = 3.0  # seconds a signalled exit may take before the process ends without Textual
 
 
 class HubApp(App):
@@ -119,6 +123,12 @@ class HubApp(App):
 
     def _signalled(self, signum: int) -> None:
         self.exit(return_code=128 + signum)  # the shell's code for "ended by this signal"
+        # A signal often means the terminal is gone (SIGHUP: a dropped SSH, a closed pane), and Textual's
+        # shutdown can then wait forever on its writer or input thread. The exit must still happen: after
+        # a grace, the process ends without it (downloads are resumable parts; the cache is never torn).
+        watchdog = threading.Timer(SIGNAL_EXIT_GRACE, os._exit, args=(128 + signum,))
+        watchdog.daemon = True
+        watchdog.start()
 
     def _load_manifest(self) -> None:
         """Fetch the manifest in a daemon thread, not a Textual worker: Textual (and asyncio's executor)

@@ -85,6 +85,12 @@ def table_lines(app: HubApp) -> list[str]:
 
 
 def static_text(widget: Static, width: int = 100) -> str:
+    """The widget's text as a user reads it. The details panel builds what it shows once the cursor
+    settles (``DetailsPanel.SETTLE``): a read of its body first lets it settle."""
+    from onnxhub_tui.tui.widgets.details import DetailsPanel
+
+    if isinstance(widget.parent, DetailsPanel):
+        widget.parent.flush()
     console = Console(width=width, record=True, color_system=None, legacy_windows=False)
     with console.capture() as capture:
         content = widget.content

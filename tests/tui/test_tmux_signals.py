@@ -163,8 +163,8 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("signal_first", [False, True])
 def test_the_process_ends_when_its_terminal_goes_away(signal_first, server, hub_tree, tmp_path):
     """A dropped SSH or a closed tmux pane: the terminal is gone, maybe in the middle of a SIGTERM exit.
-    Textual's input thread then reads end-of-file forever; the process must still end (it spun at one
-    core's worth of CPU, forever, before)."""
+    Textual's shutdown then could wait forever (its input thread spinning on end-of-file, or its writer
+    thread's queue); the process must still end (it spun at one core's worth of CPU, forever, before)."""
     server.add_fault("resnet50-9.onnx", Fault("stall", after_bytes=8192, seconds=60, times=-1))
     cache = tmp_path / "cache"
     env = subprocess_env(server, cache, TERM="xterm-256color", COLORTERM="", ONNXHUB_READ_TIMEOUT="30")

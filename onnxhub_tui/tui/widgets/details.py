@@ -162,31 +162,7 @@ def details_renderable(entry: ModelInfo | None, cache: CacheInfo | None = None,
 
 
 class _Body(Static):
-    """The panel's text. ``hold_update()`` sets new content without measuring or painting it until
-    ``release()``: rendering the Rich tables costs tens of milliseconds, too much for every row the
-    cursor passes over or every key of a search."""
-
-    _holding = False
-    _held = False
-
-    def hold_update(self, content: RenderableType) -> None:
-        self._holding = True
-        try:
-            self.update(content)
-        finally:
-            self._holding = False
-
-    def refresh(self, *regions, repaint: bool = True, layout: bool = False,  # noqa: ANN002
-                recompose: bool = False) -> Static:
-        if self._holding:
-            self._held = True
-            return self
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
-
-    def release(self) -> None:
-        if self._held:
-            self._held = False
-            self.refresh(layout=True)
+    """The panel's text."""
 
 
 class DetailsPanel(VerticalScroll, can_focus=True):
@@ -198,6 +174,8 @@ class DetailsPanel(VerticalScroll, can_focus=True):
         super().__init__(*args, **kwargs)
         self._timer: Timer | None = None
         self._entry: ModelInfo | None = None
+        self._pending: tuple[ModelInfo | None, CacheInfo | None, ModelSummary | str | None,
+                             RemoteSummary | str | None] | None = None
 
     def compose(self):  # noqa: ANN201 - Textual's signature
         yield _Body(Text("Loading…", style="dim"), id="details-body")
@@ -211,18 +189,22 @@ class DetailsPanel(VerticalScroll, can_focus=True):
         if entry is not self._entry:
             self._entry = entry
             self.scroll_home(animate=False)
+        self._stop_timer()
         if not defer:
-            self._stop_timer()
+            self._pending = None
             body.update(details_renderable(entry, cache, summary, remote))
             return
-        body.hold_update(details_renderable(entry, cache, summary, remote))
-        self._stop_timer()
+        # Built when the cursor settles, not now: an entry's details may read more than its row holds
+        # (a zoo entry's metadata is parsed on first use), which a first paint or a passing cursor skips.
+        self._pending = (entry, cache, summary, remote)
         self._timer = self.set_timer(self.SETTLE, self.flush)
 
     def flush(self) -> None:
-        """Paint held content now."""
+        """Paint pending content now."""
         self._stop_timer()
-        self.query_one("#details-body", _Body).release()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.query_one("#details-body", _Body).update(details_renderable(*pending))
 
     def _stop_timer(self) -> None:
         if self._timer is not None:
@@ -237,4 +219,5 @@ class DetailsPanel(VerticalScroll, can_focus=True):
 
     def show_message(self, text: str) -> None:
         self._stop_timer()
+        self._pending = None
         self.query_one("#details-body", _Body).update(Text(clean(text)))
