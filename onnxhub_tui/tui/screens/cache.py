@@ -7,7 +7,6 @@ only shows the report and turns keys into those calls.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Group
@@ -16,7 +15,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
@@ -36,54 +34,10 @@ from ..session import Session
 from ..widgets.cache_list import CacheList, state_label, verify_note
 from ..widgets.fit_footer import FitFooter
 from .base import SessionScreen
+from .cache_messages import Deleted, FoldersChanged, Scanned, VerifyDone, VerifyProgress
 from .modals import ConfirmScreen
 
 CONFIRM_LIST_LIMIT = 200  # lines of file names in the delete confirmation; the rest is counted
-
-
-@dataclass
-class Scanned(Message):
-    report: CacheReport
-    generation: int
-    seconds: float
-    folders: list[Path] = field(default_factory=list)  # what the watch stats (cachewatch)
-    signature: cachewatch.Signature = field(default_factory=dict)
-
-
-@dataclass
-class FoldersChanged(Message):
-    """The watch saw a folder of the cache change (another process, or a download of this one)."""
-
-    generation: int
-
-
-@dataclass
-class VerifyProgress(Message):
-    """File ``done`` of ``total`` starts (result None) or ends; the bar follows bytes, so one big file
-    among small ones does not look stuck at the last percent."""
-
-    done: int
-    total: int
-    name: str
-    size: int
-    done_bytes: int
-    total_bytes: int
-    result: VerifyResult | None
-
-    def can_replace(self, message: Message) -> bool:
-        # A progress tick is dropped when a newer one waits behind it; a finished file's result never is.
-        return self.result is None and isinstance(message, VerifyProgress)
-
-
-@dataclass
-class VerifyDone(Message):
-    results: list[VerifyResult]
-    cancelled: bool
-
-
-@dataclass
-class Deleted(Message):
-    result: cache.DeleteResult
 
 
 class CacheScreen(SessionScreen):
