@@ -55,6 +55,20 @@ def _search(session: str, text: str) -> None:
     raise AssertionError(f"the search never took:\n{_screen(session)}")
 
 
+def _start_resnet_download(session: str, hub_tree, cache: Path) -> Path:  # noqa: ANN001 - a HubTree
+    """Find ResNet50, press ``d``, and wait until its ``.part`` holds bytes; the model's final path."""
+    _search(session, "resnet50")
+    _tmux("send-keys", "-t", session, "Enter")
+    time.sleep(0.2)
+    _tmux("send-keys", "-t", session, "d")
+    entry = hub_tree.entry("ResNet50")
+    target = core_cache.cached_path(cache, entry["model_path"], entry["metadata"]["model_sha"])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(p.stat().st_size for p in core_cache.part_files(target)):
+        time.sleep(0.1)
+    return target
+
+
 def _terminal_state(session: str) -> str:
     return _tmux("display-message", "-p", "-t", session, "#{alternate_on} #{mouse_any_flag} #{cursor_flag}").strip()
 
@@ -78,15 +92,7 @@ def test_a_signal_restores_the_terminal_and_keeps_the_part_file(signum, server, 
     try:
         _wait_for(session, lambda s: "10 shown / 10 total" in s)
         assert _terminal_state(session).split()[:2] == ["1", "1"]  # the app's own state: alt screen, mouse
-        _search(session, "resnet50")
-        _tmux("send-keys", "-t", session, "Enter")
-        time.sleep(0.2)
-        _tmux("send-keys", "-t", session, "d")
-        entry = hub_tree.entry("ResNet50")
-        target = core_cache.cached_path(cache, entry["model_path"], entry["metadata"]["model_sha"])
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not any(p.stat().st_size for p in core_cache.part_files(target)):
-            time.sleep(0.1)
+        target = _start_resnet_download(session, hub_tree, cache)
         assert core_cache.part_files(target), _screen(session)
         started = time.monotonic()
         os.kill(_pid(pid_file), signum)
@@ -129,15 +135,7 @@ def test_sigterm_with_a_download_stalled_on_a_silent_server_exits_at_once(server
     session, pid_file = _start(tmp_path, env, f"--repo {REPO} --cache-dir {shlex.quote(str(cache))} --trust")
     try:
         _wait_for(session, lambda s: "10 shown / 10 total" in s)
-        _search(session, "resnet50")
-        _tmux("send-keys", "-t", session, "Enter")
-        time.sleep(0.2)
-        _tmux("send-keys", "-t", session, "d")
-        entry = hub_tree.entry("ResNet50")
-        target = core_cache.cached_path(cache, entry["model_path"], entry["metadata"]["model_sha"])
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not any(p.stat().st_size for p in core_cache.part_files(target)):
-            time.sleep(0.1)
+        target = _start_resnet_download(session, hub_tree, cache)
         time.sleep(0.5)  # the read is blocked now: the server sends nothing more for a minute
         started = time.monotonic()
         os.kill(_pid(pid_file), signal.SIGTERM)
