@@ -54,13 +54,6 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubWithRep
     assert running.hub.cdn_violations == [], "an Authorization header reached the CDN"
 
 
-@pytest.fixture
-def client() -> Iterator:
-    c = http.make_client(offline=False)
-    yield c
-    c.close()
-
-
 def test_env_token_precedence_and_file(tmp_path: Path) -> None:
     home = tmp_path / "hfhome"
     home.mkdir()

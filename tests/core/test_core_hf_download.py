@@ -18,7 +18,6 @@ import onnx
 import onnx.reference
 import pytest
 
-from onnxhub_tui.core import http
 from onnxhub_tui.core.errors import DownloadError, HashMismatchError
 from onnxhub_tui.core.external_data import hf_file_path
 from onnxhub_tui.core.hf_download import download_model
@@ -40,13 +39,6 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubWithRep
     yield running
     running.hub.stop()
     assert running.hub.cdn_violations == [], "an Authorization header reached the CDN"
-
-
-@pytest.fixture
-def client() -> Iterator:
-    c = http.make_client(offline=False)
-    yield c
-    c.close()
 
 
 def _load(client, tmp_path: Path):

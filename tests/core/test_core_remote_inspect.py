@@ -61,12 +61,6 @@ def server(models: Path):
     running.stop()
 
 
-@pytest.fixture
-def client():
-    with make_client(offline=False) as c:
-        yield c
-
-
 def ref(root: Path, name: str, *, sha: bool = True) -> FileRef:
     data = (root / "models" / name).read_bytes()
     return FileRef("model", name, hashlib.sha256(data).hexdigest() if sha else None, len(data))
