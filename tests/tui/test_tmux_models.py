@@ -4,16 +4,12 @@ keys while typing, ctrl+c says how to quit without raw markup, `?` opens on the 
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 import time
-import uuid
 
-import pytest
 
-from tests.conftest import REPO, subprocess_env
+from tests.conftest import subprocess_env
 from tests.support.hubserver import Fault
-from tests.tui.test_tmux_e2e import _entry_point, _screen, _tmux, _wait_for, pytestmark  # noqa: F401
+from tests.tui.test_tmux_e2e import _screen, _tmux, _wait_for, pytestmark, start_tui  # noqa: F401
 
 
 def footer_of(screen: str) -> str:
@@ -25,12 +21,7 @@ def test_models_screen_fixes_in_a_real_terminal(server, hub_tree, tmp_path):
     server.add_fault("resnet50-9.onnx", Fault("trickle", times=-1, chunk=512, seconds=0.5))  # stays running
     cache = tmp_path / "cache"
     env = subprocess_env(server, cache, TERM="xterm-256color", COLORTERM="")
-    session = f"onnxhub-models-{uuid.uuid4().hex[:8]}"
-    exported = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k not in ("TMUX", "TMUX_PANE"))
-    program = " ".join(shlex.quote(p) for p in _entry_point())
-    command = (f"env -i {exported} {program} --repo {REPO} --cache-dir {shlex.quote(str(cache))} --trust; "
-               "echo EXITED=$?; sleep 30")
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command], check=True)
+    session = start_tui("models", env, cache)
     try:
         _wait_for(session, lambda s: "10 shown / 10 total" in s)
         time.sleep(0.5)

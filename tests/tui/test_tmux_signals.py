@@ -18,7 +18,7 @@ import pytest
 from onnxhub_tui.core import cache as core_cache
 from tests.conftest import REPO, subprocess_env
 from tests.support.hubserver import Fault
-from tests.tui.test_tmux_e2e import _entry_point, _screen, _tmux, _wait_for, pytestmark  # noqa: F401
+from tests.tui.test_tmux_e2e import _entry_point, _screen, _tmux, _wait_for, pytestmark, search  # noqa: F401
 
 
 def _start(tmp_path: Path, env: dict[str, str], args: str) -> tuple[str, Path]:
@@ -36,28 +36,9 @@ def _start(tmp_path: Path, env: dict[str, str], args: str) -> tuple[str, Path]:
     return session, pid_file
 
 
-def _search(session: str, text: str) -> None:
-    """Type a search that leaves one row; a ``/`` sent while the first paint settles can be lost on a busy
-    machine, so the box is cleared and the typing tried again."""
-    for _attempt in range(3):
-        time.sleep(1.0)
-        _tmux("send-keys", "-t", session, "/")
-        time.sleep(0.3)
-        _tmux("send-keys", "-t", session, "-l", text)
-        try:
-            _wait_for(session, lambda s: "1 shown / 10 total" in s, timeout=5)
-            return
-        except AssertionError:
-            _tmux("send-keys", "-t", session, "Escape")
-            _tmux("send-keys", "-t", session, "/")
-            _tmux("send-keys", "-t", session, "C-u")
-            _tmux("send-keys", "-t", session, "Escape")
-    raise AssertionError(f"the search never took:\n{_screen(session)}")
-
-
 def _start_resnet_download(session: str, hub_tree, cache: Path) -> Path:  # noqa: ANN001 - a HubTree
     """Find ResNet50, press ``d``, and wait until its ``.part`` holds bytes; the model's final path."""
-    _search(session, "resnet50")
+    search(session, "resnet50")
     _tmux("send-keys", "-t", session, "Enter")
     time.sleep(0.2)
     _tmux("send-keys", "-t", session, "d")
