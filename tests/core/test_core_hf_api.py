@@ -38,20 +38,12 @@ from onnxhub_tui.core.hf_entries import entries, git_blob_sha1, raw_entries
 from onnxhub_tui.core.hf_env import hf_env
 from onnxhub_tui.core.hf_listing import load_hf_manifest, load_listing
 from onnxhub_tui.core.hf_repo import hf_repo
-from tests.support.hfhub import FakeRepo, HubWithRepo, start_fake_hub
-
-_HF_ENV = ("HF_HOME", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-
+from tests.support.hfenv import fake_hf_hub
+from tests.support.hfhub import FakeRepo, HubWithRepo
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubWithRepo]:
-    for key in _HF_ENV:
-        monkeypatch.delenv(key, raising=False)
-    running = start_fake_hub(tmp_path / "repo-src")
-    monkeypatch.setenv("HF_ENDPOINT", running.hub.url)
-    yield running
-    running.hub.stop()
-    assert running.hub.cdn_violations == [], "an Authorization header reached the CDN"
+    yield from fake_hf_hub(tmp_path, monkeypatch, token=False)
 
 
 def test_env_token_precedence_and_file(tmp_path: Path) -> None:

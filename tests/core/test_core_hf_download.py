@@ -23,22 +23,12 @@ from onnxhub_tui.core.external_data import hf_file_path
 from onnxhub_tui.core.hf_download import download_model
 from onnxhub_tui.core.hf_listing import load_hf_manifest
 from onnxhub_tui.core.hf_repo import hf_repo
-from tests.support.hfhub import HubWithRepo, start_fake_hub
-
-_HF_ENV = ("HF_HOME", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-
+from tests.support.hfenv import fake_hf_hub
+from tests.support.hfhub import HubWithRepo
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubWithRepo]:
-    for key in _HF_ENV:
-        monkeypatch.delenv(key, raising=False)
-    running = start_fake_hub(tmp_path / "repo-src")
-    running.hub.valid_tokens.add("secret-token")
-    monkeypatch.setenv("HF_ENDPOINT", running.hub.url)
-    monkeypatch.setenv("HF_TOKEN", "secret-token")  # so there is a token to leak
-    yield running
-    running.hub.stop()
-    assert running.hub.cdn_violations == [], "an Authorization header reached the CDN"
+    yield from fake_hf_hub(tmp_path, monkeypatch, token=True)
 
 
 def _load(client, tmp_path: Path):

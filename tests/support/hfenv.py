@@ -15,8 +15,9 @@ HF_VARS = ("HF_TOKEN", "HF_HOME", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN", "HF
 TOKEN = "secret-token"
 
 
-def fake_hf_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubWithRepo]:
-    """A fixture body: the fake Hub serving acme/onnx-models, checked at the end for a token on the CDN."""
+def fake_hf_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, token: bool = True) -> Iterator[HubWithRepo]:
+    """A fixture body: the fake Hub serving acme/onnx-models, checked at the end for a token on the CDN;
+    ``token`` False: no HF_TOKEN set (a user who never logged in)."""
     for key in HF_VARS:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
@@ -24,7 +25,8 @@ def fake_hf_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub
     running = start_fake_hub(tmp_path / "repo-src")
     running.hub.valid_tokens.add(TOKEN)
     monkeypatch.setenv("HF_ENDPOINT", running.hub.url)
-    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    if token:
+        monkeypatch.setenv("HF_TOKEN", TOKEN)
     yield running
     running.hub.stop()
     assert running.hub.cdn_violations == [], "an Authorization header reached the CDN"
