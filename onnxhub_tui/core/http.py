@@ -8,8 +8,8 @@ import logging
 import os
 import random
 import re
-import stat
 import ssl
+import stat
 import threading
 import time
 import urllib.request
@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-import httpcore
 import httpx
 
 from . import settings as _settings
 from .errors import Hint, NetworkError, OfflineError
 from .sources import file_url_to_path, shown
+from .transport import StdlibTransport
+
 
 class _NoQueries(logging.Filter):
     """httpx logs every request's URL (``--debug`` shows it): the query of a signed URL is a credential,
@@ -93,14 +94,6 @@ class _OfflineTransport(httpx.BaseTransport):
         raise OfflineError(f"Offline mode is on: not fetching {shown(str(request.url))}.", hints=(Hint.ONLINE,))
 
 
-# httpcore reads the socket 64 KiB at a time and h11 handles every read in Python: over a fast link that,
-# not the network, bounds a download (512 MB over loopback: 1.5-2.2 s at 64 KiB, 0.45-0.7 s at 1 MiB).
-# recv() still returns what has arrived, so progress and cancel stay as prompt. A class attribute, so
-# this is process-wide; it only ever grows the value.
-READ_NUM_BYTES = 1024 * 1024
-httpcore.HTTP11Connection.READ_NUM_BYTES = max(httpcore.HTTP11Connection.READ_NUM_BYTES, READ_NUM_BYTES)
-
-
 def make_client(offline: bool | None = None, settings: _settings.Settings | None = None) -> httpx.Client:
     """The shared client. Proxies come from the usual environment variables (httpx's trust_env)."""
     settings = settings or _settings.load()
@@ -117,11 +110,11 @@ def make_client(offline: bool | None = None, settings: _settings.Settings | None
     if offline:
         transport: httpx.BaseTransport | None = _OfflineTransport()
     elif set(urllib.request.getproxies()) - {"no"}:
-        # httpx applies HTTP(S)_PROXY / NO_PROXY only when it builds the transport itself: with the lazy
-        # one, proxies from the environment were silently ignored (corporate networks could not connect).
+        # httpx applies HTTP(S)_PROXY / NO_PROXY only when it builds the transport itself: with ours,
+        # proxies from the environment would be silently ignored (corporate networks could not connect).
         transport = None
     else:
-        transport = _LazyTransport(limits)
+        transport = StdlibTransport(_shared_ssl_context)
     return httpx.Client(
         timeout=timeout,
         follow_redirects=False,  # we follow them ourselves, re-deciding auth per hop
@@ -213,34 +206,6 @@ def _shared_ssl_context() -> ssl.SSLContext:
         if _ssl_context is None:
             _ssl_context = httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR
         return _ssl_context
-
-
-class _LazyTransport(httpx.BaseTransport):
-    """httpx's transport, built at the first request rather than with the client: the TUI makes its Hub
-    on the UI thread and sends its first request from a worker, so the TLS set-up leaves the UI thread.
-    Plain ``http://`` (a local mirror, a loopback server) gets a transport of its own that never loads
-    the CA bundle (20-50 ms of every CLI run and hub.load there); its TLS context trusts nothing, so even
-    a request routed to it by mistake could not skip verification."""
-
-    def __init__(self, limits: httpx.Limits) -> None:
-        self._limits = limits
-        self._transports: dict[bool, httpx.HTTPTransport] = {}
-        self._lock = threading.Lock()
-
-    def _get(self, tls: bool) -> httpx.HTTPTransport:
-        with self._lock:
-            if tls not in self._transports:
-                context = _shared_ssl_context() if tls else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                self._transports[tls] = httpx.HTTPTransport(verify=context, limits=self._limits)
-            return self._transports[tls]
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._get(request.url.scheme != "http").handle_request(request)
-
-    def close(self) -> None:
-        with self._lock:
-            for transport in self._transports.values():
-                transport.close()
 
 
 def is_offline(client: httpx.Client) -> bool:
