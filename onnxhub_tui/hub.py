@@ -14,19 +14,20 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import onnx
-
+from . import prefetch
 from .core import cache
 from .core.client import Hub
 from .core.errors import Hint, HubError, UntrustedRepoError
 from .core.hashing import sha256_hex
 from .core.manifest import ModelInfo
-from .core.modelio import ModelStream, load_model
 from .core.sources import Source
 from .core.zoo import api_repo
 from .progress import bar_callback, progress_bars
+
+if TYPE_CHECKING:  # onnx is imported by the first load(): see prefetch, which overlaps that import
+    import onnx
 
 __all__ = [
     "ModelInfo",
@@ -146,9 +147,15 @@ def load(
     """Download (or take from the cache) a model by name and return it as a ModelProto."""
     with _hub(repo) as hub:
         info = hub.manifest().find(model, opset)
+        fetched_now = force_reload or hub.local_copy(info).state != "complete"
+        if fetched_now and _fetched_by_helper(hub, info, repo, force_reload, silent):
+            from .core.modelio import load_model  # noqa: PLC0415
+
+            return load_model(hub.download(info), digest=False)[0]  # verified as the helper wrote it
+        from .core.modelio import ModelStream, load_model  # noqa: PLC0415 - imports onnx
+
         # A file downloaded now is hashed, verified and parsed (on a thread of its own) as it is written,
         # so it is neither read nor hashed again; only a cached one is hashed here, in the parsing pass.
-        fetched_now = force_reload or hub.local_copy(info).state != "complete"
         # An archive-only zoo entry's path is the model inside its extracted archive, and its SHA-256 is the
         # archive's: it is not parsed while it arrives, and a cached archive is hashed instead of the model.
         archive_only = bool(info.metadata.get("archive_only"))
@@ -170,6 +177,19 @@ def load(
             hints=(Hint.FORCE,),
         )
     return proto
+
+
+def _fetched_by_helper(hub: Hub, info: ModelInfo, repo: str, force: bool, silent: bool) -> bool:
+    """Whether a helper process downloaded and verified the model while this one imported onnx (see
+    ``prefetch``). Not for the demo (its server is a thread of this process), nor before a trust prompt."""
+    if repo == DEMO_REPO or not (hub.source.trusted or silent) or not prefetch.worthwhile():
+        return False
+    log.info("Downloading %s to local path %s", info.model, hub.local_path(info))
+    done = prefetch.download_while_importing_onnx(repo, get_dir(), info.model, info.opset, force)
+    if done and hub.local_copy(info).state == "complete":
+        log.debug("%s was downloaded by a helper process while onnx was imported", info.model)
+        return True
+    return False
 
 
 def download_model_with_test_data(
@@ -214,6 +234,8 @@ def _opsets(model: onnx.ModelProto) -> dict[str, int]:
 def merge_with_preprocessing(
     preprocessing: onnx.ModelProto, network: onnx.ModelProto, preprocessing_name: str, network_name: str
 ) -> onnx.ModelProto:
+    import onnx  # noqa: PLC0415 - see the import at the top
+
     pre, net = _opsets(preprocessing), _opsets(network)
     for domain in set(pre) & set(net) - {"ai.onnx"}:
         if pre[domain] != net[domain]:

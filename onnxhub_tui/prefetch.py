@@ -1,0 +1,105 @@
+"""``hub.load``'s download in a helper process, while the caller imports onnx.
+
+``import onnx`` costs about 0.8 s of CPU, most of it one C call (ml_dtypes registering its types with
+numpy) that holds the GIL throughout, so a download thread would only wait it out. A script's first
+``hub.load`` has that import still ahead of it: a helper process downloads, verifies and publishes the
+model on the other core meanwhile (the same ``Hub.download``, under the same lock). Measured on a 256 MB
+model over loopback: the whole ``hub.load`` took ~1.1 s instead of ~1.6 s.
+
+Whatever goes wrong in the helper (an error, a kill, no interpreter to start), the caller downloads in
+its own process as before, resuming the helper's ``.part``: the errors a user sees are the in-process
+ones, with their types and hints. The helper tries each request once (a dead network costs one quick
+attempt, not a second round of backoff) and ends when its parent does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+# -c rather than -m: -m puts the working folder first on sys.path, where another onnxhub_tui could be;
+# the helper must run this very package, wherever the caller imported it from.
+_PR_SET_PDEATHSIG = 1
+_CODE = "import sys; sys.path[0] = sys.argv[1]; from onnxhub_tui.prefetch import main; main(sys.argv[2])"
+
+
+def worthwhile() -> bool:
+    """Only while onnx is not imported yet (else there is nothing to overlap), with a second core to run on,
+    and from a normal interpreter (a frozen app cannot start ``python -c``)."""
+    if "onnx" in sys.modules or getattr(sys, "frozen", False) or not sys.executable:
+        return False
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores > 1
+
+
+def download_while_importing_onnx(repo: str, hub_dir: str, model: str, opset: int | None, force: bool) -> bool:
+    """Start the helper, import onnx, wait for the helper; True when it downloaded and verified the model.
+    Ctrl-C (or any error here) stops the helper, whose ``.part`` stays for a resume."""
+    job = json.dumps({"repo": repo, "dir": hub_dir, "model": model, "opset": opset, "force": force,
+                      "parent": os.getpid()})
+    try:
+        helper = subprocess.Popen(
+            [sys.executable, "-c", _CODE, _PACKAGE_ROOT, job],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # stdout is the caller's; progress bars go to stderr
+            env={**os.environ, "ONNXHUB_RETRIES": "1"},
+        )
+    except OSError:
+        return False
+    try:
+        import onnx  # noqa: F401, PLC0415 - the import this overlaps
+        return helper.wait() == 0
+    finally:
+        if helper.poll() is None:
+            helper.terminate()
+            helper.wait()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Nobody will load the model once the caller is gone: end then (the .part stays for a resume). Linux
+    kills us the moment it dies, so a killed ``hub.load`` stops writing at once, as without a helper;
+    elsewhere a thread looks every 0.2 s."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes  # noqa: PLC0415
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before that
+        os._exit(3)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def main(job_text: str) -> None:
+    """The helper: download the model as ``hub.load`` would have; exit 0 once it is verified in the cache."""
+    job = json.loads(job_text)
+    _exit_with_parent(job["parent"])
+    try:
+        from . import hub
+        from .progress import bar_callback, progress_bars
+
+        hub.set_dir(job["dir"])
+        with hub._hub(job["repo"]) as client:  # noqa: SLF001 - the same Hub the caller uses
+            info = client.manifest().find(job["model"], job["opset"])
+            with progress_bars() as bars:
+                client.download(info, False, job["force"], progress=bar_callback(bars, info.model))
+    except BaseException:  # noqa: BLE001 - the caller downloads again in its own process and reports it
+        code = 1
+    else:
+        code = 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
