@@ -38,7 +38,7 @@ from .errors import (
     NetworkError,
 )
 from .diskio import BackgroundFlush, fsync_dir, open_regular
-from .hashing import sha256_file
+from .hashing import BackgroundHash, sha256_file
 from .manifest import FileRef
 from .sources import Source, shown
 from .throttle import Throttle
@@ -342,12 +342,13 @@ def _write_body(
         f.seek(state.done)
         f.truncate()
         flusher = BackgroundFlush(f.fileno())
+        hashing = BackgroundHash(state.hasher)
         try:
             for chunk in response.iter_raw():  # type: ignore[attr-defined]
                 if cancel is not None and cancel.cancelled:
                     raise CancelledError("Download cancelled; the part file is kept for a resume.")
                 f.write(chunk)
-                state.hasher.update(chunk)
+                hashing.update(chunk)
                 if on_chunk is not None:
                     on_chunk(state.done, chunk)
                 state.done += len(chunk)
@@ -357,6 +358,7 @@ def _write_body(
                 flusher.wrote(len(chunk))
             report(state.done, total, final=True)
         finally:
+            hashing.close()
             flusher.close()  # before the fd is closed: that thread must never sync a reused descriptor
             f.flush()
             os.fsync(f.fileno())
