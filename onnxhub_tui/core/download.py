@@ -28,6 +28,7 @@ import httpx
 
 from . import cache, http
 from . import settings as _settings
+from .diskio import BackgroundFlush, fsync_dir, open_regular
 from .errors import (
     CancelledError,
     DiskSpaceError,
@@ -37,7 +38,6 @@ from .errors import (
     LfsPointerError,
     NetworkError,
 )
-from .diskio import BackgroundFlush, fsync_dir, open_regular
 from .hashing import BackgroundHash, sha256_file
 from .manifest import FileRef
 from .sources import Source, shown

@@ -52,7 +52,7 @@ class BackgroundHash:
     START_AFTER = 8 * 1024 * 1024  # smaller bodies are hashed in line: no thread for a manifest
     QUEUED = 32  # chunks waiting at most (each at most a socket read): past that, update() waits
 
-    def __init__(self, hasher: "hashlib._Hash") -> None:
+    def __init__(self, hasher: hashlib._Hash) -> None:
         self._hasher = hasher
         self._seen = 0
         self._queue: queue.Queue[bytes | None] | None = None
