@@ -259,3 +259,24 @@ def test_the_rows_agree_with_the_full_entries_and_a_first_paint_reads_no_full_en
         turnkey = e.metadata.get("turnkey") or {}
         assert zoo.turnkey_of(e) == {k: turnkey.get(k) for k in ("author", "task", "parameters")}
         assert bool(e.metadata.get("archive_only")) == e.zoo_archive_only
+
+
+def test_a_revalidation_that_changes_nothing_reuses_the_early_merge(zoo_server, cache_dir):
+    from onnxhub_tui.core.client import Hub
+
+    with Hub("onnx/models:main", cache_dir) as first:
+        first.manifest()  # fetched and cached
+    with Hub("onnx/models:main", cache_dir) as h:
+        early = h.cached_manifest()
+        loaded = h.manifest()  # 304: the same bytes
+        assert loaded.state == "cached" and len(loaded.entries) == 2377
+        assert all(a is b for a, b in zip(early.entries, loaded.entries))  # merged once, not twice
+        assert loaded.entries is not early.entries  # each caller owns its list
+    manifest_file = zoo_server.server.root / "onnx" / "models" / "main" / "ONNX_HUB_MANIFEST.json"
+    raw = json.loads(manifest_file.read_text())
+    raw[0]["model"] = "Renamed"
+    manifest_file.write_text(json.dumps(raw))
+    with Hub("onnx/models:main", cache_dir) as h:
+        early = h.cached_manifest()
+        loaded = h.manifest()  # changed: merged again
+        assert loaded.state == "fresh" and loaded.entries[0].model == "Renamed" != early.entries[0].model
