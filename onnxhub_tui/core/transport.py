@@ -143,7 +143,8 @@ class StdlibTransport(httpx.BaseTransport):
         url = request.url
         if url.scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{url.scheme}://'.")
-        key: _Key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        host = url.raw_host.decode("ascii")  # an international name in its ASCII (IDNA) form, as it goes out
+        key: _Key = (url.scheme, host, url.port or (443 if url.scheme == "https" else 80))
         timeout = request.extensions.get("timeout", {})
         body = request.read()
         conn = self._take_idle(key)
