@@ -308,7 +308,9 @@ def test_kill_9_of_the_tui_mid_download_then_the_cli_resumes(server, blob, cache
     from tests.support.reliability import cli_command
 
     data = hub_tree.files[blob["model_path"]]
-    server.add_fault(BLOB, Fault("trickle", chunk=16 * 1024, seconds=0.004))
+    # Every request for the file trickles (~2.5 s for the 4 MiB): with one, the TUI's header read could take
+    # it, the download then ran at full speed, and the kill landed after its last byte.
+    server.add_fault(BLOB, Fault("trickle", times=-1, chunk=16 * 1024, seconds=0.01))
     env = subprocess_env(server, cache_dir, TERM="xterm-256color")
     exported = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k != "TMUX")
     program = " ".join(shlex.quote(a) for a in cli_command())
@@ -340,6 +342,7 @@ def test_kill_9_of_the_tui_mid_download_then_the_cli_resumes(server, blob, cache
     assert part.read_bytes() == data[:kept]
     # The killed TUI may linger as a zombie (here its parent, tmux, is gone and PID 1 does not reap, as in
     # many containers): a zombie writes nothing, so its part must count as abandoned.
+    server.clear_faults()
     finish(start(server, cache_dir))
     # the TUI read the entry's header first (it has no io_ports): bounded Range reads, not the download's
     downloads = [h.range_start for h in server.hits_for(BLOB)
