@@ -89,7 +89,7 @@ class Hub:
     def _with_zoo(self, manifest: Manifest) -> Manifest:
         """``whole_zoo(manifest)``, reusing the last merge when the manifest's entries are the same: the
         revalidation after an early paint mostly answers 304, and merging the zoo's 2,193 entries again took
-        ~20 ms of the GIL while the first paint was being drawn."""
+        ~10 ms of the GIL while the first paint was being drawn."""
         raw = [entry.raw_model_info for entry in manifest.entries]
         last = self._last_merge
         if last is not None and last[0] == raw:

@@ -330,13 +330,13 @@ def _write_body(
     cancel: CancelToken | None,
     on_chunk: Chunk | None = None,
 ) -> None:
-    # iter_raw() without a chunk size hands over bytes as they arrive (at most http.READ_NUM_BYTES): with a
+    # iter_raw() without a chunk size hands over bytes as they arrive (at most transport.READ_SIZE): with a
     # fixed 1 MiB chunk, httpx buffers until a whole MiB is in, so a dropped connection lost up to 1 MiB that
     # had arrived, a slow link showed no progress for a MiB at a time, and cancel waited for the next MiB.
-    # Writing and hashing stay on this thread: a separate writer thread measured no faster and cost ~0.2 s
-    # more CPU per 512 MB; a hashing thread (hashlib lets go of the GIL) cost 0.1 s more CPU per 256 MB and
-    # was no faster either on 2 shared cores. The dirty pages go to disk beside it (diskio.BackgroundFlush),
-    # and ``on_chunk`` (hub.load's parser, on its own thread) gets each piece once it is written.
+    # Writing stays on this thread (a writer thread measured no faster, ~0.2 s more CPU per 512 MB); the
+    # SHA-256 of a big body runs beside it (hashing.BackgroundHash), the dirty pages go to disk beside it
+    # (diskio.BackgroundFlush), and ``on_chunk`` (hub.load's parser, on its own thread) gets each piece
+    # once it is written.
     report = _Report(progress)
     with open(state.path, "r+b") as f:
         f.seek(state.done)
