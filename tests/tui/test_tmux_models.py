@@ -58,3 +58,20 @@ def test_models_screen_fixes_in_a_real_terminal(server, hub_tree, tmp_path):
         assert "EXITED=0" in screen and "Traceback" not in screen
     finally:
         _tmux("kill-session", "-t", session)
+
+
+def test_a_search_typed_in_one_burst_keeps_every_key(server, hub_tree, tmp_path):
+    """"/" and what follows it arrive in one read (a fast typist, or SSH sending them in one packet): the
+    search gets them all; a "/" typed in the box is text."""
+    cache = tmp_path / "cache"
+    session = start_tui("burst", subprocess_env(server, cache, TERM="xterm-256color", COLORTERM=""), cache)
+    try:
+        _wait_for(session, lambda s: "10 shown / 10 total" in s)
+        _tmux("send-keys", "-t", session, "-l", "/resnet")  # one write to the pane: one read for the app
+        screen = _wait_for(session, lambda s: "1 shown / 10 total" in s)
+        assert " / resnet" in screen.splitlines()[1], screen
+        _tmux("send-keys", "-t", session, "-l", "/x")
+        screen = _wait_for(session, lambda s: "0 shown / 10 total" in s)
+        assert " / resnet/x" in screen.splitlines()[1], screen
+    finally:
+        _tmux("kill-session", "-t", session)

@@ -5,8 +5,16 @@ from __future__ import annotations
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 
 from ..session import Session
+
+
+def focus_now(widget: Widget) -> None:
+    """Give ``widget`` the focus now. ``Widget.focus()`` queues the change behind the messages already
+    waiting, so keys read in the same burst as the one that moved the focus still went to the old widget
+    ("/conv": the table got "conv"; see ``ModelsScreen.check_action``)."""
+    widget.screen.set_focus(widget)
 
 
 class SessionScreen(Screen):

@@ -33,7 +33,7 @@ from ..messages import CacheChanged, CacheFilesChanged, ManifestChanged, WorkerF
 from ..session import Session
 from ..widgets.cache_list import CacheList, state_label, verify_note
 from ..widgets.fit_footer import FitFooter
-from .base import SessionScreen
+from .base import SessionScreen, focus_now
 from .cache_messages import Deleted, FoldersChanged, Scanned, VerifyDone, VerifyProgress
 from .modals import ConfirmScreen
 
@@ -86,7 +86,7 @@ class CacheScreen(SessionScreen):
         return self.query_one(CacheList)
 
     def on_mount(self) -> None:
-        self.cache_list.focus()
+        focus_now(self.cache_list)
         self._update_header()
         self.action_rescan()
         self.set_interval(self.watch_seconds, self._watch_tick)

@@ -22,7 +22,7 @@ from ..messages import JobsChanged, ModelRequested, QueueEdited
 from ..session import Session
 from ..widgets.fit_footer import FitFooter
 from ..widgets.jobs_table import JobsTable
-from .base import SessionScreen
+from .base import SessionScreen, focus_now
 
 STATE_STYLE = {J.QUEUED: "dim", J.DOWNLOADING: "cyan", J.VERIFYING: "cyan", J.DONE: "green",
                J.FAILED: "bold red", J.CANCELLED: "yellow"}
@@ -147,7 +147,7 @@ class DownloadsScreen(SessionScreen):
             table.move_cursor(row=min(cursor, table.row_count - 1))
 
     def on_screen_resume(self) -> None:
-        self.query_one("#jobs", DataTable).focus()
+        focus_now(self.query_one("#jobs", DataTable))
         stale, self._stale = self._stale, set()
         for job_id in sorted(stale):
             job = self.session.queue.get(job_id)

@@ -11,6 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from .base import focus_now
+
 
 def _bindings(owner: type) -> list[Binding]:
     found: list[Binding] = []
@@ -142,7 +144,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Group(search_help(), bindings_table(self._sections)), id="help-body")
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        focus_now(self.query_one(VerticalScroll))
 
     def action_scroll(self, lines: int) -> None:
         """Scroll the keys (the screen's binding: it works whatever has the focus)."""

@@ -24,7 +24,7 @@ from ..session import Session
 from ..widgets.details import CacheInfo, DetailsPanel
 from ..widgets.model_table import ModelTable
 from ..widgets.search_input import SearchInput
-from .base import SessionScreen
+from .base import SessionScreen, focus_now
 from .models_remote import RemoteLooks, RemoteRead
 
 NARROW = 100  # below this many columns the details go under the table
@@ -33,8 +33,10 @@ SEARCH_HELP = "search: words  tag:vision  opset:>=12  size:<50MB  -exclude  (? f
 
 class ModelsScreen(SessionScreen):
     CSS_PATH = ["models.tcss", "../widgets/model_table.tcss", "../widgets/details.tcss"]
+    AUTO_FOCUS = "ModelTable"  # at compose, before any key typed while the app starts is handled
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", show=False, id="models.search"),  # the "/" prompt shows it
+        # priority: handled as it is read, before the keys typed after it (see check_action); the "/" prompt shows it
+        Binding("slash", "focus_search", "Search", show=False, id="models.search", priority=True),
         Binding("s", "sort", "Sort", id="models.sort"),
         Binding("d", "download(False)", "Download", id="models.download"),
         Binding("D", "download(True)", "+data", id="models.download_data"),
@@ -70,7 +72,8 @@ class ModelsScreen(SessionScreen):
 
     def on_mount(self) -> None:
         self.query_one("#query-error").display = False
-        self.query_one(ModelTable).focus()
+        if self.focused is None:  # no table to focus (no manifest): the search box, as Textual would
+            focus_now(self.query_one("#search", Input))
         self.update_status()
         self._apply_layout(self.app.size.width)
         self.call_after_refresh(self._mount_footer)
@@ -79,9 +82,10 @@ class ModelsScreen(SessionScreen):
         elif self.session.entries:  # the manifest, or a cached copy painted while the worker revalidates it
             self.set_entries(self.session.entries)
 
-    def _mount_footer(self) -> None:
+    async def _mount_footer(self) -> None:
         if not self.query(Footer):
-            self.mount(Footer(compact=True))
+            await self.mount(Footer(compact=True))
+            self.refresh_bindings()  # the focus was given at compose: no later change tells the footer
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width)
@@ -287,11 +291,19 @@ class ModelsScreen(SessionScreen):
             self.show_details(message.entry)
 
     # -- actions --------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A plain binding runs once its key has gone through the focused widget's queue, behind the keys
+        # read with it: "/conv" typed in one burst (a fast typist over SSH) gave "conv" to the table. As a
+        # priority binding "/" moves the focus at once, so "conv" follows it; in the box it is text.
+        if action == "focus_search":
+            return not isinstance(self.focused, Input)
+        return True
+
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        focus_now(self.query_one("#search", Input))
 
     def action_focus_table(self) -> None:
-        self.table.focus()
+        focus_now(self.table)
         self.query_one(DetailsPanel).flush()  # the typing is over: show the details now
 
     def action_sort(self) -> None:
@@ -310,7 +322,7 @@ class ModelsScreen(SessionScreen):
         copy_path(self.app, path, what="cache path")
 
     def action_details(self) -> None:
-        self.query_one(DetailsPanel).focus()
+        focus_now(self.query_one(DetailsPanel))
 
     def action_download(self, with_data: bool) -> None:
         entry = self.table.highlighted
@@ -326,4 +338,4 @@ class ModelsScreen(SessionScreen):
             self.apply_query("")
             self.table.select_entry(entry)
         self.show_details(self.table.highlighted)
-        self.table.focus()
+        focus_now(self.table)
