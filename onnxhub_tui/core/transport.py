@@ -157,7 +157,7 @@ class StdlibTransport(httpx.BaseTransport):
                 break
             except (httpx.RemoteProtocolError, httpx.WriteError, httpx.ReadError):
                 conn.close()
-                if not reused:
+                if not reused or request.method not in ("GET", "HEAD"):
                     raise
                 conn, reused = None, False  # a kept-alive connection the server had dropped: once more, fresh
             except BaseException:
