@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,3 +47,23 @@ def test_list_models_and_info_from_the_listing(fake: HubWithRepo, cache_dir: Pat
 def test_missing_repo_names_hf_token(fake: HubWithRepo, cache_dir: Path) -> None:
     with pytest.raises(HfRepoNotFoundError, match="HF_TOKEN"):
         hub.load("model", repo="hf:acme/nope", silent=True)
+
+
+def test_a_first_load_in_a_fresh_script_gets_the_weights_through_the_helper(fake: HubWithRepo, cache_dir: Path) -> None:
+    """In a script that has not imported onnx the download runs in a helper process (onnxhub_tui/prefetch.py):
+    the external data comes with it, and the model the script gets holds its weights."""
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format='%(name)s %(message)s')\n"
+        "from onnxhub_tui import hub\n"
+        "hub.set_dir(sys.argv[1])\n"
+        f"model = hub.load('onnx/model', repo={REPO!r}, silent=True)\n"
+        "assert all(not t.external_data for t in model.graph.initializer)\n"
+        "import hashlib; print(hashlib.sha256(model.SerializeToString()).hexdigest())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(cache_dir)], capture_output=True, text=True, timeout=120,
+                         env=os.environ.copy())
+    assert out.returncode == 0, out.stderr
+    assert "was downloaded by a helper process" in out.stderr
+    cached = hub.load("onnx/model", repo=REPO, silent=True)  # in this process, from the cache the helper filled
+    assert out.stdout.strip() == hashlib.sha256(cached.SerializeToString()).hexdigest()
