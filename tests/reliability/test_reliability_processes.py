@@ -68,15 +68,21 @@ def part_with_at_least(cache_dir: Path, n: int):
     return check
 
 
-def test_kill_9_mid_download_then_rerun_resumes_from_the_part(server, blob, cache_dir, hub_tree):
-    data = hub_tree.files[blob["model_path"]]
+def signalled_mid_download(server, cache_dir: Path, sig: int) -> tuple[subprocess.Popen, str, str]:
+    """A CLI download of the blob, trickled, sent ``sig`` once a MB of it is in its part file."""
     server.add_fault(BLOB, Fault("trickle", chunk=16 * 1024, seconds=0.004))
     proc = start(server, cache_dir)
     try:
         wait_for(part_with_at_least(cache_dir, MB))
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    return proc, out, err
+
+
+def test_kill_9_mid_download_then_rerun_resumes_from_the_part(server, blob, cache_dir, hub_tree):
+    data = hub_tree.files[blob["model_path"]]
+    proc, _out, _err = signalled_mid_download(server, cache_dir, signal.SIGKILL)
     assert proc.returncode == -signal.SIGKILL
     target = final_path(cache_dir, blob)
     assert not target.exists(), "a killed download must never leave a final file"
@@ -259,13 +265,7 @@ def test_not_enough_space_is_refused_before_writing(server, hub_tree, small_disk
 @pytest.mark.skipif(not cli_has("download"), reason="the CLI has no `download` subcommand yet")
 def test_ctrl_c_parks_the_part_and_the_rerun_resumes(server, blob, cache_dir, hub_tree):
     data = hub_tree.files[blob["model_path"]]
-    server.add_fault(BLOB, Fault("trickle", chunk=16 * 1024, seconds=0.004))
-    proc = start(server, cache_dir)
-    try:
-        wait_for(part_with_at_least(cache_dir, MB))
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=30)
+    proc, _out, err = signalled_mid_download(server, cache_dir, signal.SIGINT)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     [part] = part_files(cache_dir)
