@@ -67,13 +67,16 @@ def _exit_with_parent(parent: int) -> None:
     """Nobody will load the model once the caller is gone: end then (the .part stays for a resume). Linux
     kills us the moment it dies, so a killed ``hub.load`` stops writing at once, as without a helper;
     elsewhere a thread looks every 0.2 s."""
+    killed_with_parent = False
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):
             import ctypes  # noqa: PLC0415
 
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            killed_with_parent = ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0
     if os.getppid() != parent:  # it died before that
         os._exit(3)
+    if killed_with_parent:
+        return
 
     def watch() -> None:
         while os.getppid() == parent:
