@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import filelock
 import httpx
 
 from . import cache, http
@@ -39,6 +38,7 @@ from .errors import (
     NetworkError,
 )
 from .hashing import BackgroundHash, sha256_file
+from .locking import FileLock, LockTimeout
 from .manifest import FileRef
 from .sources import Source, shown
 from .throttle import Throttle
@@ -115,14 +115,14 @@ def _file_lock(cache_dir: Path, target: Path, cancel: CancelToken | None) -> Ite
         yield
         return
     path = cache.lock_path(cache_dir, target)
-    lock = filelock.FileLock(str(path))
+    lock = FileLock(path)
     refused: OSError | None = None
     while True:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire(timeout=0.2)
             break
-        except filelock.Timeout:
+        except LockTimeout:
             if cancel is not None and cancel.cancelled:
                 raise CancelledError(f"Cancelled while waiting for another download of {target.name}.") from None
         except OSError as exc:
