@@ -57,14 +57,14 @@ class _Transfer:
 
 def _part_size(hub: Hub, entry: ModelInfo, with_data: bool) -> int:
     """The bytes a resume would start from: the largest part file the core keeps for this file."""
-    from ..core import cache
+    from ..core import layout
 
     copy = hub.local_copy(entry)
     path = copy.data_archive if with_data else copy.path
     if path is None or (copy.data_state if with_data else copy.state) != "partial":
         return 0
     sizes = []
-    for part in cache.part_files(path):
+    for part in layout.part_files(path):
         try:
             sizes.append(part.stat().st_size)
         except OSError:

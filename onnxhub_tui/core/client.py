@@ -9,16 +9,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cache, download, hf_hub
+from . import download, layout
 from .errors import DownloadError, HubError
-from .hf_entries import MANIFEST_NAME, Listing
-from .hf_repo import HfRepo, hf_repo
 from .http import is_offline, make_client
 from .manifest import Manifest, ModelInfo, cached_manifest, load_manifest
-from .sources import Source, parse_repo_spec
+from .sources import MANIFEST_NAME, Source, parse_repo_spec
 from .zoo import archive_model_path, split_zoo_suffix, whole_zoo
 
+# The hf_* modules (8 ms of imports) and the cache's scans (4 ms; where files live is ``layout``'s) are
+# imported where they are needed: a download of a manifest's model, the common case, needs neither.
 if TYPE_CHECKING:
+    from . import cache, hf_hub
+    from .hf_entries import Listing
+    from .hf_repo import HfRepo
     from .remote_inspect import RemoteSummary
 
 
@@ -37,10 +40,14 @@ class Hub:
             self.source = parse_repo_spec(repo)
             zoo = zoo or opted_in
         self.zoo = zoo  # for onnx/models: the manifest plus the zoo's other models (core/zoo.py)
-        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else cache.default_cache_dir()
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else layout.default_cache_dir()
         # hf: repos are listed from the Hub's API when they carry no manifest (core/hf_*); HF_HUB_OFFLINE=1
         # makes such a hub offline as ONNXHUB_OFFLINE would
-        self.hf: HfRepo | None = hf_repo(self.source.spec) if self.source.kind == "hf" else None
+        self.hf: HfRepo | None = None
+        if self.source.kind == "hf":
+            from .hf_repo import hf_repo  # noqa: PLC0415 - see the imports
+
+            self.hf = hf_repo(self.source.spec)
         if offline is None and self.hf is not None and self.hf.offline:
             offline = True
         self.client = make_client(offline)
@@ -117,14 +124,19 @@ class Hub:
 
     def _listed(self, entry: ModelInfo) -> Listing | None:
         """The listing ``entry`` comes from, when it is one of this hub's listed (manifest-less) models."""
-        if self.listing is not None and hf_hub.hf_path(entry) is not None:
-            return self.listing
+        if self.listing is None:
+            return None
+        from . import hf_hub  # noqa: PLC0415 - see the imports
+
+        return self.listing if hf_hub.hf_path(entry) is not None else None
         return None
 
     def files_of(self, entry: ModelInfo) -> list[hf_hub.ModelFile]:
         """The files ``entry`` is made of, with their sizes, hashes and cached paths: a listed model and
         its external data (before the download, the data files its name suggests: ``named=False``), or a
         manifest entry's model and its model-with-data archive."""
+        from . import hf_hub  # noqa: PLC0415 - see the imports
+
         listing = self._listed(entry)
         if listing is not None:
             return hf_hub.files_of(self.cache_dir, listing, entry)
@@ -142,26 +154,32 @@ class Hub:
         """Where the model (or its test-data archive) lives in the cache."""
         listing = self._listed(entry)
         if listing is not None and not with_data:
+            from . import hf_hub  # noqa: PLC0415 - see the imports
+
             return hf_hub.model_path(self.cache_dir, listing, entry)
         if with_data:
-            archive = cache.data_archive(self.cache_dir, entry)
+            archive = layout.data_archive(self.cache_dir, entry)
             if archive is None:
                 raise DownloadError(f"{entry.label} has no model-with-data archive.")
             return archive
-        return cache.model_file(self.cache_dir, entry)
+        return layout.model_file(self.cache_dir, entry)
 
-    def local_copy(self, entry: ModelInfo) -> cache.LocalCopy:
+    def local_copy(self, entry: ModelInfo) -> layout.LocalCopy:
         """What the cache holds for ``entry`` (stat calls only; for a listed model, its data files too)."""
         listing = self._listed(entry)
         if listing is not None:
+            from . import hf_hub  # noqa: PLC0415 - see the imports
+
             return hf_hub.local_copy(self.cache_dir, listing, entry)
-        return cache.local_copy(self.cache_dir, entry)
+        return layout.local_copy(self.cache_dir, entry)
 
     def cached_states(self, entries: list[ModelInfo] | None = None) -> dict[str, str]:
-        """Entry key -> "complete" | "partial" | "damaged" for a whole table (``cache.cached_states``;
+        """Entry key -> "complete" | "partial" | "damaged" for a whole table (``layout.cached_states``;
         a listed model counts its data files, as ``local_copy``)."""
         entries = self.manifest().entries if entries is None else entries
         if self.listing is None:
+            from . import cache  # noqa: PLC0415 - see the imports
+
             return cache.cached_states(cache.unscoped_report(self.cache_dir), entries)
         states = {}
         for entry in entries:
@@ -178,6 +196,8 @@ class Hub:
         """The cache scanned for this hub (``cache.scoped_report``): ``cache.prunable(report)`` then takes
         abandoned partials and this hub's orphans only. Without a manifest (offline, unreachable) it
         raises, unless ``require_manifest=False``: then an unscoped scan that prunes only abandoned partials."""
+        from . import cache  # noqa: PLC0415 - see the imports
+
         try:
             entries = self.manifest().entries
         except HubError:
@@ -185,12 +205,16 @@ class Hub:
                 raise
             return cache.unscoped_report(self.cache_dir)
         if self.listing is not None:  # scoped to hf/<owner>/<repo>/: a model and its data are one item
+            from . import hf_hub  # noqa: PLC0415 - see the imports
+
             return hf_hub.cache_report(self.cache_dir, self.listing, entries)
         return cache.scoped_report(self.cache_dir, entries)
 
     def scan_cache(self, entries: list[ModelInfo] | None = None) -> cache.CacheReport:
         """Old form of ``cache_report``, kept until the front ends switch: scoped to ``entries`` (this
         hub's) for ``prunable`` but with the old labels (another hub's file still reads "orphan")."""
+        from . import cache  # noqa: PLC0415 - see the imports
+
         if entries is None:
             return cache.unscoped_report(self.cache_dir)
         return cache.scoped_report(self.cache_dir, entries, verdicts=False)
@@ -237,7 +261,7 @@ class Hub:
             )
         if not with_data:
             return target
-        folder = cache.extracted_dir(target)
+        folder = layout.extracted_dir(target)
         if force or not folder.is_dir():
             from . import extract  # noqa: PLC0415 - tarfile and friends, only for an archive
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from . import cache, http
+from . import http, layout
 from . import settings as _settings
 from .diskio import BackgroundFlush, fsync_dir, open_regular
 from .errors import (
@@ -40,6 +40,7 @@ from .errors import (
 from .hashing import BackgroundHash, sha256_file
 from .locking import FileLock, LockTimeout
 from .manifest import FileRef
+from .paths import is_within
 from .sources import Source, shown
 from .throttle import Throttle
 
@@ -114,7 +115,7 @@ def _file_lock(cache_dir: Path, target: Path, cancel: CancelToken | None) -> Ite
     if not locks_enabled():
         yield
         return
-    path = cache.lock_path(cache_dir, target)
+    path = layout.lock_path(cache_dir, target)
     lock = FileLock(path)
     refused: OSError | None = None
     while True:
@@ -143,8 +144,8 @@ def _file_lock(cache_dir: Path, target: Path, cancel: CancelToken | None) -> Ite
 
 def _adopt_part(target: Path) -> _State:
     """Claim the largest resumable part (ours by atomic rename) and drop other stale ones."""
-    mine = cache.private_part(target)
-    stale = [p for p in cache.part_files(target) if p.name == target.name + cache.PART or not cache.part_owner_alive(p)]
+    mine = layout.private_part(target)
+    stale = [p for p in layout.part_files(target) if p.name == target.name + layout.PART or not layout.part_owner_alive(p)]
     sizes = {}
     for p in stale:
         with contextlib.suppress(OSError):
@@ -169,7 +170,7 @@ def _adopt_part(target: Path) -> _State:
 
 def _park_part(state: _State, target: Path) -> None:
     """Leave our bytes as ``<file>.part`` for a later resume, unless a larger part is already there."""
-    resumable = target.with_name(target.name + cache.PART)
+    resumable = target.with_name(target.name + layout.PART)
     with contextlib.suppress(OSError):
         if not state.path.exists():
             return
@@ -460,14 +461,14 @@ def download_file(
     policy = policy or http.RetryPolicy.from_env()
     rel_path, size = file.path, file.size
     sha = file.sha.lower() if file.sha else None  # a manifest may write its SHA-256 in upper case
-    if not cache.is_within(target, cache_dir):  # callers build target with cache.cached_path; re-check anyway
+    if not is_within(target, cache_dir):  # callers build target with layout.cached_path; re-check anyway
         raise DownloadError(f"Refusing to write {target}: it is outside the cache {cache_dir}.")
     tried: list[_Attempt] = []
     kinds: list[type[DownloadError]] = []
     with _cache_write_errors(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         with _file_lock(cache_dir, target, cancel):
-            if not force and cache.file_state(target, size) == "complete":
+            if not force and layout.file_state(target, size) == "complete":
                 return target  # another job or process finished it while we waited (a damaged copy is replaced)
             state = _adopt_part(target)
             wrong_digests: dict[str, int] = {}

@@ -38,7 +38,6 @@ import json
 import re
 import zlib
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +78,10 @@ def tier_of(entry: ModelInfo) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def index_path() -> Path:
-    """The shipped index (resolved once: ``importlib.resources`` costs a millisecond a call)."""
+    """The shipped index (resolved once: ``importlib.resources`` costs a millisecond a call, and its import
+    two, which a download of another hub's model does not need)."""
+    from importlib import resources  # noqa: PLC0415
+
     return Path(str(resources.files("onnxhub_tui") / "data" / INDEX_NAME))
 
 
