@@ -11,7 +11,11 @@ Layout: ``parser`` (the grammar), ``output`` (stdout/stderr helpers, JSON versio
 
 from __future__ import annotations
 
-import argparse
+from . import startup
+
+startup.pause()  # resumed at the end of this module: importing the CLI leaves the GC as it was
+
+import argparse  # noqa: E402
 import contextlib
 import logging
 import os
@@ -27,6 +31,7 @@ from .output import JSON_VERSION, PROG, describe, err
 from .parser import build_parser, negated_terms_last
 
 __all__ = ["JSON_VERSION", "PROG", "UsageError", "build_parser", "main"]
+startup.resume()
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -72,7 +77,11 @@ def _say_warnings() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; ``argv`` None: this process's own command line (the ``onnxhub-tui`` script), which
     then also ends the process (see ``_exit_now``)."""
-    code = _main(argv)
+    startup.pause(owns_process=argv is None)
+    try:
+        code = _main(argv)
+    finally:
+        startup.resume()
     if argv is None:
         _exit_now(code)
     return code
@@ -126,7 +135,10 @@ def _main(argv: list[str] | None) -> int:
 
         settings.load()  # a bad environment variable is a usage error before any work starts
         _ran_tui = args.command is None
-        return _command(args)(args)
+        command = _command(args)
+        if args.command not in ("list", "info", "download"):  # those resume once their manifest is loaded
+            startup.resume()
+        return command(args)
     except UsageError as exc:  # one line that names the problem (argparse's own errors show the usage)
         err(str(exc))
         return 2

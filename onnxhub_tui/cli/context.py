@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import ModelNotFoundError
 from ..core.text import printable
+from . import startup
 from .output import note
 
 if TYPE_CHECKING:  # the core (httpx, the cache) is imported by the commands that use it: usage errors stay fast
@@ -57,6 +58,7 @@ def open_hub(args: argparse.Namespace, quiet_offline: bool = False) -> Iterator[
 
 def load_manifest(hub: Hub, warn_skipped: bool = True) -> Manifest:
     manifest = hub.manifest()
+    startup.resume()
     if manifest.warning:
         note(f"warning: {manifest.warning}")
     if warn_skipped and manifest.skipped:

@@ -29,3 +29,39 @@ def test_list_and_cache_commands_load_no_textual_and_no_rich(tmp_path, cache_dir
                                 timeout=60, stdin=subprocess.DEVNULL)
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines()[-1] == "0 ", (argv, result.stdout[-200:])
+
+
+GC_CODE = """
+import gc, json, sys
+hub, state = sys.argv[1], sys.argv[2]
+if state == "off":
+    gc.disable()
+import onnxhub_tui.cli as cli
+seen = [("import", gc.isenabled())]
+frozen = gc.get_freeze_count()
+for argv in (["list", "--repo", hub, "--json"], ["info", "nope", "--repo", hub], ["cache", "dir"], ["--bogus"]):
+    try:
+        cli.main(argv)
+    except SystemExit:  # argparse's usage error
+        pass
+    seen.append((argv[0], gc.isenabled()))
+print(json.dumps({"seen": seen, "frozen_more": gc.get_freeze_count() - frozen}))
+"""
+
+
+def test_the_cli_leaves_the_gc_as_its_caller_had_it(tmp_path, cache_dir):
+    """cli/startup pauses the GC while a command starts; a caller's process gets it back as it was, and
+    nothing of the caller's is frozen (only a process the command owns freezes what its start made)."""
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    (hub / "ONNX_HUB_MANIFEST.json").write_text(json.dumps([{
+        "model": "m", "model_path": "m/m.onnx", "onnx_version": "1.14", "opset_version": 13,
+        "metadata": {"model_sha": "0" * 64, "model_bytes": 1, "tags": []}}]))
+    env = subprocess_env(None, cache_dir)
+    for state in ("on", "off"):
+        result = subprocess.run([sys.executable, "-c", GC_CODE, str(hub), state], env=env, capture_output=True,
+                                text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout.splitlines()[-1])
+        assert all(enabled == (state == "on") for _, enabled in report["seen"]), (state, report)
+        assert report["frozen_more"] == 0, report
