@@ -117,8 +117,8 @@ _TUI_GRACE = 1.0  # seconds the TUI's leftover threads get to end by themselves
 
 def _main(argv: list[str] | None) -> int:
     global _ran_tui  # noqa: PLW0603 - read by _exit_now, set once per run
-    parser = build_parser()
-    args = parser.parse_args(negated_terms_last(list(sys.argv[1:] if argv is None else argv)))  # exits 2 on misuse
+    words = negated_terms_last(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser(words).parse_args(words)  # exits 2 on misuse
     for name, default in (("repo", None), ("demo", False), ("offline", False), ("yes", False)):
         if not hasattr(args, name):
             setattr(args, name, default)

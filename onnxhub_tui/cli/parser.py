@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from .. import __version__
 from .output import PROG
@@ -31,7 +32,10 @@ def _common(repo: bool = True) -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole grammar; given ``argv``, only the subcommand it names gets its arguments (the others keep
+    their names and help, so errors and ``--help`` read the same): building all of them cost 3 ms of
+    every command's start."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Browse, inspect and download ONNX Model Hub models. Without a command: the terminal UI.",
@@ -48,15 +52,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", default=False, help="log details and show tracebacks")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = command_of(argv) if argv is not None else None
+    for name, (summary, add_arguments) in _COMMANDS.items():
+        if wanted in (None, name):
+            add_arguments(commands, summary)
+        else:
+            commands.add_parser(name, help=summary)
+    return parser
 
-    hub_opts = _common()
-    p = commands.add_parser("list", parents=[hub_opts], help="list models, filtered by a search query",
+
+def _list(commands: argparse._SubParsersAction, summary: str) -> None:
+    p = commands.add_parser("list", parents=[_common()], help=summary,
                             description="List the hub's models. QUERY uses the TUI's search language: "
                                         "words, tag:vision, name:res, path:text/, opset:>=12, size:<50MB, -negated, \"quoted words\".")
     p.add_argument("query", nargs="*", metavar="QUERY")
     p.add_argument("--json", action="store_true", help="machine-readable output (see the README)")
 
-    p = commands.add_parser("info", parents=[hub_opts], help="every field of one model, io ports as a table")
+
+def _info(commands: argparse._SubParsersAction, summary: str) -> None:
+    p = commands.add_parser("info", parents=[_common()], help=summary)
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--opset", type=int, default=None, metavar="N", help="this opset (default: the highest)")
     p.add_argument("--json", action="store_true", help="machine-readable output (see the README)")
@@ -66,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     header.add_argument("--no-remote", dest="remote", action="store_const", const=False,
                         help="never read the header over the network (by default it is, when the manifest lacks ports)")
 
-    p = commands.add_parser("download", parents=[hub_opts], help="download models into the cache; prints their paths")
+
+def _download(commands: argparse._SubParsersAction, summary: str) -> None:
+    p = commands.add_parser("download", parents=[_common()], help=summary)
     p.add_argument("models", nargs="+", metavar="MODEL")
     p.add_argument("--opset", type=int, default=None, metavar="N", help="this opset (default: the highest)")
     p.add_argument("--with-data", action="store_true", help="the model-with-data archive, extracted; prints the folder with the model and its test_data_set_*")
@@ -75,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-y", "--yes", action="store_true", help="do not ask before downloading from an untrusted repo")
     p.add_argument("--trust", action="store_true", default=argparse.SUPPRESS, help="same as --yes")
 
-    p = commands.add_parser("cache", help="inspect, verify and trim the cache")
+
+def _cache(commands: argparse._SubParsersAction, summary: str) -> None:
+    hub_opts = _common()
+    p = commands.add_parser("cache", help=summary)
     cache_commands = p.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     q = cache_commands.add_parser("ls", parents=[hub_opts], help="cached files, grouped by folder")
     q.add_argument("--json", action="store_true", help="machine-readable output (see the README)")
@@ -91,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("-y", "--yes", action="store_true", help="do not ask")
     cache_commands.add_parser("dir", parents=[_common(repo=False)], help="print the cache folder")
 
-    p = commands.add_parser("manifest", help="build or check an ONNX_HUB_MANIFEST.json")
+
+def _manifest(commands: argparse._SubParsersAction, summary: str) -> None:
+    p = commands.add_parser("manifest", help=summary)
     manifest_commands = p.add_subparsers(dest="manifest_command", metavar="ACTION", required=True)
     q = manifest_commands.add_parser("build", parents=[_common(repo=False)],
                                      help="a manifest for a folder of .onnx files (and their .tar.gz archives)")
@@ -101,19 +122,51 @@ def build_parser() -> argparse.ArgumentParser:
                                      help="validate a manifest, and with --files its files' sizes and hashes")
     q.add_argument("manifest", metavar="FILE", help="the manifest (or the folder holding ONNX_HUB_MANIFEST.json)")
     q.add_argument("--files", metavar="DIR", help="the folder the manifest's paths are relative to")
-    return parser
+
+
+_COMMANDS: dict[str, tuple[str, Callable[[argparse._SubParsersAction, str], None]]] = {
+    "list": ("list models, filtered by a search query", _list),
+    "info": ("every field of one model, io ports as a table", _info),
+    "download": ("download models into the cache; prints their paths", _download),
+    "cache": ("inspect, verify and trim the cache", _cache),
+    "manifest": ("build or check an ONNX_HUB_MANIFEST.json", _manifest),
+}
 
 
 _TAKES_VALUE = {"--repo", "--cache-dir", "--jobs"}
+
+
+def _command_at(argv: list[str]) -> int:
+    """Where the subcommand's name is in ``argv``: after the options given before it."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-") and argv[at] != "--":
+        at += 2 if argv[at] in _TAKES_VALUE else 1
+    return at
+
+
+_FLAGS = {"--offline", "--trust", "--no-mouse", "--demo", "--debug"}
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The subcommand ``argv`` names for sure, or None: no subcommand, a word that is not one, or an option
+    before it this cannot be sure of (``--rep``, an abbreviation argparse accepts, may take the next word)."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-"):
+        word = argv[at]
+        if word in _TAKES_VALUE:
+            at += 2
+        elif word in _FLAGS or word.split("=", 1)[0] in _TAKES_VALUE:
+            at += 1
+        else:
+            return None
+    return argv[at] if at < len(argv) and argv[at] in _COMMANDS else None
 
 
 def negated_terms_last(argv: list[str]) -> list[str]:
     """``list -tag:text`` is a negated query term, not an option: move such words after ``--``."""
     if "--" in argv:
         return argv
-    at = 0
-    while at < len(argv) and argv[at].startswith("-"):  # skip the options before the command
-        at += 2 if argv[at] in _TAKES_VALUE else 1
+    at = _command_at(argv)
     if at >= len(argv) or argv[at] != "list":
         return argv
     at += 1
