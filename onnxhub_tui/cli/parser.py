@@ -57,7 +57,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         if wanted in (None, name):
             add_arguments(commands, summary)
         else:
-            commands.add_parser(name, help=summary)
+            commands.add_parser(name, help=summary, add_help=False)  # never parsed: its name and help
     return parser
 
 
