@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -69,6 +68,8 @@ def load_manifest(hub: Hub, warn_skipped: bool = True) -> Manifest:
 
 def close_names(manifest: Manifest, name: str, limit: int = 3) -> list[str]:
     """Model names a mistyped ``name`` may have meant: those containing it, then similar ones."""
+    import difflib  # noqa: PLC0415 - only for a name that is not there (2 ms of every command's start otherwise)
+
     names = {m.model.lower(): m.model for m in manifest.entries}
     wanted = name.lower()
     found = [names[n] for n in sorted(names) if wanted and wanted in n]
