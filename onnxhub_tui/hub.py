@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import prefetch
 from .core import cache
@@ -124,7 +124,7 @@ def _cached(hub: Hub, info: ModelInfo, with_data: bool) -> bool:
 
 
 def _fetch(
-    hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, silent: bool, on_chunk: Any = None
+    hub: Hub, info: ModelInfo, repo: str, with_data: bool, force: bool, silent: bool
 ) -> Path | None:
     target = hub.local_path(info, with_data)
     if not force and _cached(hub, info, with_data):
@@ -134,7 +134,7 @@ def _fetch(
         return None
     log.info("Downloading %s to local path %s", info.model, target)
     with progress_bars() as bars:
-        return hub.download(info, with_data, force, progress=bar_callback(bars, info.model), on_chunk=on_chunk)
+        return hub.download(info, with_data, force, progress=bar_callback(bars, info.model))
 
 
 def load(
@@ -149,25 +149,18 @@ def load(
         info = hub.manifest().find(model, opset)
         fetched_now = force_reload or hub.local_copy(info).state != "complete"
         if fetched_now and _fetched_by_helper(hub, info, repo, force_reload, silent):
-            from .core.modelio import load_model  # noqa: PLC0415
-
-            return load_model(hub.download(info), digest=False)[0]  # verified as the helper wrote it
-        from .core.modelio import ModelStream, load_model  # noqa: PLC0415 - imports onnx
-
-        # A file downloaded now is hashed, verified and parsed (on a thread of its own) as it is written,
-        # so it is neither read nor hashed again; only a cached one is hashed here, in the parsing pass.
-        # An archive-only zoo entry's path is the model inside its extracted archive, and its SHA-256 is the
-        # archive's: it is not parsed while it arrives, and a cached archive is hashed instead of the model.
-        archive_only = bool(info.metadata.get("archive_only"))
-        stream_it = fetched_now and not archive_only
-        with ModelStream() as stream:
-            path = _fetch(hub, info, repo, False, force_reload, silent, stream.feed if stream_it else None)
+            path = hub.download(info)  # verified as the helper wrote it
+        else:
+            path = _fetch(hub, info, repo, False, force_reload, silent)
             if path is None:
                 return None
-            if stream_it:
-                return stream.finish(path)
-        archive = hub.local_path(info) if archive_only else None
-    proto, digest = load_model(path, digest=archive is None)
+        # An archive-only zoo entry's path is the model inside its extracted archive, and its SHA-256 is the
+        # archive's: a cached archive is hashed instead of the model.
+        archive = hub.local_path(info) if info.metadata.get("archive_only") else None
+    from .core.modelio import load_model  # noqa: PLC0415 - imports onnx
+
+    # A file downloaded now was verified as it was written: it is parsed without hashing it again.
+    proto, digest = load_model(path, digest=not fetched_now and archive is None)
     if archive is not None:
         digest = None if fetched_now else sha256_hex(archive)  # one fetched now was verified as it arrived
     if digest is not None and info.model_sha is not None and not cache.same_sha(digest, info.model_sha):

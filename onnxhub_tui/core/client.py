@@ -227,18 +227,14 @@ class Hub:
         force: bool = False,
         progress: download.Progress | None = None,
         cancel: download.CancelToken | None = None,
-        *,
-        on_chunk: download.Chunk | None = None,
     ) -> Path:
         """Download (if needed) and return the model file, or the archive's extraction folder (onnx.hub's
         ``<sha>_<name>``; the folder holding the model and its test_data_set_* inside it is
         ``local_copy(entry).data_dir``). A damaged copy (wrong size) is fetched again.
         An archive-only zoo entry (``metadata["archive_only"]``: its file is a ``.tar.gz`` holding the model
         and its external data) is always fetched with its data and extracted; without ``with_data`` the
-        answer is then the ``.onnx`` inside, ready to load with its external data beside it (``on_chunk``
-        is not called for it: its bytes are the archive's, not a model's).
-        ``with_data`` and ``force`` become keyword-only once the front ends pass them so. ``on_chunk``: see
-        ``download.download_file`` (hub.load parses the model with it while it arrives). A listed
+        answer is then the ``.onnx`` inside, ready to load with its external data beside it.
+        ``with_data`` and ``force`` become keyword-only once the front ends pass them so. A listed
         model (hf:) comes with every external data file it names: the path returned is its ``.onnx``,
         and ``onnx.load`` finds the data next to it (``hf/<owner>/<repo>/<commit>/<path>``)."""
         listing = self._listed(entry)
@@ -246,18 +242,18 @@ class Hub:
             return self._download_listed(listing, entry, with_data=with_data, force=force, progress=progress,
                                          cancel=cancel)
         if entry.metadata.get("archive_only"):
-            folder = self._download(entry, True, force, progress, cancel, None)
+            folder = self._download(entry, True, force, progress, cancel)
             return folder if with_data else archive_model_path(folder, entry)
-        return self._download(entry, with_data, force, progress, cancel, on_chunk)
+        return self._download(entry, with_data, force, progress, cancel)
 
     def _download(self, entry: ModelInfo, with_data: bool, force: bool, progress: download.Progress | None,
-                  cancel: download.CancelToken | None, on_chunk: download.Chunk | None) -> Path:
+                  cancel: download.CancelToken | None) -> Path:
         target = self.local_path(entry, with_data)
         copy = self.local_copy(entry)
         if force or (copy.data_state if with_data else copy.state) != "complete":
             download.download_file(
                 client=self.client, source=self._files_source, file=entry.file(with_data), target=target,
-                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force, on_chunk=on_chunk,
+                cache_dir=self.cache_dir, progress=progress, cancel=cancel, force=force,
             )
         if not with_data:
             return target

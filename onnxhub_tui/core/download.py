@@ -50,7 +50,6 @@ LFS_POINTER_PREFIX = b"version https://git-lfs"
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 Progress = Callable[[int, "int | None"], None]
-Chunk = Callable[[int, bytes], None]  # (offset, bytes): each piece of the body as it is written
 
 
 class CancelToken:
@@ -230,7 +229,6 @@ def _transfer_once(
     size: int | None,
     progress: Progress | None,
     cancel: CancelToken | None,
-    on_chunk: Chunk | None = None,
 ) -> _Retry | None:
     """One request; None once the whole body is on disk (verification comes next)."""
     state.sync_with_disk()
@@ -270,7 +268,7 @@ def _transfer_once(
         if total is None and response.headers.get("content-length", "").isdigit():
             total = state.done + int(response.headers["content-length"])
         whole = _declared_size(response, state.done)
-        _write_body(response, state, size, total, progress, cancel, on_chunk)
+        _write_body(response, state, size, total, progress, cancel)
     if state.done <= 1024 and _is_lfs_pointer(state.path):
         state.reset()
         raise _LocationFailed("served a Git LFS pointer instead of the model", LfsPointerError)
@@ -329,15 +327,13 @@ def _write_body(
     total: int | None,
     progress: Progress | None,
     cancel: CancelToken | None,
-    on_chunk: Chunk | None = None,
 ) -> None:
     # iter_raw() without a chunk size hands over bytes as they arrive (at most transport.READ_SIZE): with a
     # fixed 1 MiB chunk, httpx buffers until a whole MiB is in, so a dropped connection lost up to 1 MiB that
     # had arrived, a slow link showed no progress for a MiB at a time, and cancel waited for the next MiB.
     # Writing stays on this thread (a writer thread measured no faster, ~0.2 s more CPU per 512 MB); the
     # SHA-256 of a big body runs beside it (hashing.BackgroundHash), the dirty pages go to disk beside it
-    # (diskio.BackgroundFlush), and ``on_chunk`` (hub.load's parser, on its own thread) gets each piece
-    # once it is written.
+    # (diskio.BackgroundFlush).
     report = _Report(progress)
     with open(state.path, "r+b") as f:
         f.seek(state.done)
@@ -350,8 +346,6 @@ def _write_body(
                     raise CancelledError("Download cancelled; the part file is kept for a resume.")
                 f.write(chunk)
                 hashing.update(chunk)
-                if on_chunk is not None:
-                    on_chunk(state.done, chunk)
                 state.done += len(chunk)
                 if size is not None and state.done > size:
                     raise _LocationFailed(f"served more than the manifest's {size:,} bytes", HashMismatchError)
@@ -381,7 +375,6 @@ def _fetch_verified(
     cancel: CancelToken | None,
     policy: http.RetryPolicy,
     wrong_digests: dict[str, int],
-    on_chunk: Chunk | None = None,
 ) -> None:
     """Bring the private part to a verified copy from ``url``, retrying transient failures."""
     failures = 0
@@ -390,7 +383,7 @@ def _fetch_verified(
         state.sync_with_disk()
         started_clean = state.done == 0
         try:
-            retry = _transfer_once(client, source, url, state, size, progress, cancel, on_chunk)
+            retry = _transfer_once(client, source, url, state, size, progress, cancel)
         except NetworkError as exc:  # e.g. a redirect loop
             raise _LocationFailed(str(exc)) from None
         except http.TRANSIENT_ERRORS as exc:
@@ -451,13 +444,10 @@ def download_file(
     cancel: CancelToken | None = None,
     force: bool = False,
     policy: http.RetryPolicy | None = None,
-    on_chunk: Chunk | None = None,
 ) -> Path:
     """Make ``target`` a verified copy of ``file`` (``ModelInfo.file(with_data)``), trying each of the
     source's locations in order. A copy already at ``target`` is kept unless ``force`` or its size is
-    not the manifest's (a damaged copy is replaced). ``on_chunk(offset, bytes)`` sees each piece of a body
-    as it is written, from this thread (a resume starts past 0, a restart goes back to 0; only the
-    bytes from 0 to the end of the attempt that verified are the file's)."""
+    not the manifest's (a damaged copy is replaced)."""
     policy = policy or http.RetryPolicy.from_env()
     rel_path, size = file.path, file.size
     sha = file.sha.lower() if file.sha else None  # a manifest may write its SHA-256 in upper case
@@ -476,7 +466,7 @@ def download_file(
                 for url in source.file_urls(rel_path):
                     try:
                         _fetch_verified(
-                            client, source, url, state, sha, size, progress, cancel, policy, wrong_digests, on_chunk
+                            client, source, url, state, sha, size, progress, cancel, policy, wrong_digests
                         )
                     except _LocationFailed as failed:
                         tried.append(_Attempt(shown(url), str(failed)))
