@@ -137,13 +137,19 @@ def download_models() -> list[Shape]:
     ]
 
 
+def startup_model() -> Shape:
+    """A 4 KB model: its download is all fixed cost (interpreter, imports, the manifest's revalidation)."""
+    return Shape("start-up: a 4 KB model", _ensure_model("tiny/model/tiny-4k.onnx", 4096, 4, "Tiny-4K",
+                                                         build=_embedding_model))
+
+
 def queue_models() -> list[ModelFile]:
     return [_ensure_model(f"queue/model/queue{i}-64.onnx", 64 * MB, 1000 + i, f"Queue-{i}") for i in range(8)]
 
 
 def hub_tree(with_queue: bool = True, with_downloads: bool = False) -> tuple[Path, list[ModelFile]]:
     """The server root and the models it serves, with their manifest written at REPO_PATH."""
-    head = [s.model for s in download_models()] if with_downloads else [big_model()]
+    head = [s.model for s in [*download_models(), startup_model()]] if with_downloads else [big_model()]
     models = head + (queue_models() if with_queue else [])
     manifest = HUB_ROOT / REPO_PATH / "ONNX_HUB_MANIFEST.json"
     manifest.parent.mkdir(parents=True, exist_ok=True)
