@@ -17,17 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import prefetch
-from .core import cache
-from .core.client import Hub
 from .core.errors import Hint, HubError, UntrustedRepoError
-from .core.hashing import sha256_hex
-from .core.manifest import ModelInfo
-from .core.sources import Source
-from .core.zoo import api_repo
-from .progress import bar_callback, progress_bars
 
-if TYPE_CHECKING:  # onnx is imported by the first load(): see prefetch, which overlaps that import
+# Importing this module stays light: the core (httpx and the cache, ~0.1 s) is imported by the first
+# function that needs it, and a script's first load() may never need it in its own process (prefetch).
+if TYPE_CHECKING:
     import onnx
+
+    from .core.client import Hub
+    from .core.manifest import ModelInfo
+    from .core.sources import Source
 
 __all__ = [
     "ModelInfo",
@@ -42,6 +41,15 @@ __all__ = [
 
 log = logging.getLogger("onnxhub_tui.hub")
 _hub_dir: str | None = None
+
+
+def __getattr__(name: str) -> object:
+    if name == "ModelInfo":  # in __all__, as onnx.hub's: imported when asked for
+        from .core.manifest import ModelInfo  # noqa: PLC0415
+
+        return ModelInfo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # ``repo="demo"``: the embedded demo hub (what the CLI's --demo serves), trusted, served on loopback
 # from a daemon thread started at first use and kept for the process. A folder named "demo": "./demo".
@@ -58,7 +66,11 @@ def set_dir(new_dir: str) -> None:
 
 def get_dir() -> str:
     """Gets the current ONNX hub cache location."""
-    return _hub_dir if _hub_dir is not None else str(cache.default_cache_dir())
+    if _hub_dir is not None:
+        return _hub_dir
+    from .core.layout import default_cache_dir  # noqa: PLC0415 - see the imports
+
+    return str(default_cache_dir())
 
 
 def _demo() -> Source:
@@ -74,6 +86,9 @@ def _demo() -> Source:
 
 
 def _hub(repo: str) -> Hub:
+    from .core.client import Hub  # noqa: PLC0415 - see the imports
+    from .core.zoo import api_repo  # noqa: PLC0415
+
     if repo == DEMO_REPO:
         return Hub(_demo(), get_dir(), offline=False)  # loopback only: allowed even with ONNXHUB_OFFLINE
     # The manifest's models only, as onnx.hub; "onnx/models:main+zoo" opts in to the whole zoo.
@@ -133,6 +148,8 @@ def _fetch(
     if not _confirm_trust(hub, repo, silent):
         return None
     log.info("Downloading %s to local path %s", info.model, target)
+    from .progress import bar_callback, progress_bars  # noqa: PLC0415 - see the imports
+
     with progress_bars() as bars:
         return hub.download(info, with_data, force, progress=bar_callback(bars, info.model))
 
@@ -145,25 +162,34 @@ def load(
     silent: bool = False,
 ) -> onnx.ModelProto | None:
     """Download (or take from the cache) a model by name and return it as a ModelProto."""
+    if repo != DEMO_REPO and prefetch.worthwhile():
+        # A script's first load: a helper process finds, downloads or verifies the model while this one
+        # imports onnx; only if it could not (an error, a trust prompt due) does this process do it itself.
+        path = prefetch.verified_while_importing_onnx(repo, _hub_dir, model, opset, force_reload, silent)
+        if path is not None:
+            from .core.modelio import load_model  # noqa: PLC0415
+
+            log.info("%s is %s: its verified file came from a helper process, while onnx was imported", model, path)
+            return load_model(path, digest=False)[0]
+    from .core.layout import same_sha  # noqa: PLC0415 - see the imports
+    from .core.hashing import sha256_hex  # noqa: PLC0415
+    from .core.modelio import load_model  # noqa: PLC0415 - imports onnx
+
     with _hub(repo) as hub:
         info = hub.manifest().find(model, opset)
         fetched_now = force_reload or hub.local_copy(info).state != "complete"
-        if fetched_now and _fetched_by_helper(hub, info, repo, force_reload, silent):
-            path = hub.download(info)  # verified as the helper wrote it
-        else:
-            path = _fetch(hub, info, repo, False, force_reload, silent)
-            if path is None:
-                return None
+        path = _fetch(hub, info, repo, False, force_reload, silent)
+        if path is None:
+            return None
         # An archive-only zoo entry's path is the model inside its extracted archive, and its SHA-256 is the
         # archive's: a cached archive is hashed instead of the model.
         archive = hub.local_path(info) if info.metadata.get("archive_only") else None
-    from .core.modelio import load_model  # noqa: PLC0415 - imports onnx
-
-    # A file downloaded now was verified as it was written: it is parsed without hashing it again.
+    # A file downloaded now was verified as it was written: it is parsed without hashing it again; a cached
+    # one is hashed in the parsing pass.
     proto, digest = load_model(path, digest=not fetched_now and archive is None)
     if archive is not None:
         digest = None if fetched_now else sha256_hex(archive)  # one fetched now was verified as it arrived
-    if digest is not None and info.model_sha is not None and not cache.same_sha(digest, info.model_sha):
+    if digest is not None and info.model_sha is not None and not same_sha(digest, info.model_sha):
         raise HubError(
             f"The cached model {info.model} has SHA256 {digest} while checksum should be {info.model_sha}. "
             "The model in the hub may have been updated, or the cached copy damaged.",
@@ -172,17 +198,26 @@ def load(
     return proto
 
 
-def _fetched_by_helper(hub: Hub, info: ModelInfo, repo: str, force: bool, silent: bool) -> bool:
-    """Whether a helper process downloaded and verified the model while this one imported onnx (see
-    ``prefetch``). Not for the demo (its server is a thread of this process), nor before a trust prompt."""
-    if repo == DEMO_REPO or not (hub.source.trusted or silent) or not prefetch.worthwhile():
-        return False
-    log.info("Downloading %s to local path %s", info.model, hub.local_path(info))
-    done = prefetch.download_while_importing_onnx(repo, get_dir(), info.model, info.opset, force)
-    if done and hub.local_copy(info).state == "complete":
-        log.debug("%s was downloaded by a helper process while onnx was imported", info.model)
-        return True
-    return False
+def verified_path(model: str, repo: str, opset: int | None, force: bool, silent: bool) -> Path | None:
+    """The helper's half of ``load`` (prefetch): the model's file, downloaded now (verified as it was
+    written) or cached and hashed now; None when this cannot decide alone (a trust prompt is due)."""
+    from .core.hashing import sha256_hex  # noqa: PLC0415 - see the imports
+    from .core.layout import same_sha  # noqa: PLC0415
+
+    with _hub(repo) as hub:
+        info = hub.manifest().find(model, opset)
+        if not force and _cached(hub, info, False):
+            path = hub.download(info)  # the cached file (an archive-only entry's: extracted if needed)
+            hashed = hub.local_path(info) if info.metadata.get("archive_only") else path
+            if info.model_sha is not None and not same_sha(sha256_hex(hashed), info.model_sha):
+                return None  # the caller reads it again and says so, as without a helper
+            return path
+        if not (hub.source.trusted or silent):
+            return None
+        from .progress import bar_callback, progress_bars  # noqa: PLC0415
+
+        with progress_bars() as bars:
+            return hub.download(info, False, force, progress=bar_callback(bars, info.model))
 
 
 def download_model_with_test_data(

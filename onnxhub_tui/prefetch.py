@@ -2,14 +2,18 @@
 
 ``import onnx`` costs about 0.8 s of CPU, most of it one C call (ml_dtypes registering its types with
 numpy) that holds the GIL throughout, so a download thread would only wait it out. A script's first
-``hub.load`` has that import still ahead of it: a helper process downloads, verifies and publishes the
-model on the other core meanwhile (the same ``Hub.download``, under the same lock). Measured on a 256 MB
-model over loopback, whole processes: 1.3-1.4 s instead of 1.5-1.7 s in process (onnx 1.20: 2.0-2.3 s).
+``hub.load`` has that import still ahead of it: a helper process does all of ``load`` but the parse on
+the other core meanwhile (``hub.verified_path``: the manifest, then the download, verified and published
+under the same lock, or the cached file's SHA-256), and the caller, which never imports the core (httpx
+and the cache, ~0.1 s), parses the verified file. Measured on whole processes over loopback: a 256 MB
+model 1.1-1.2 s (onnx 1.20: 1.9-2.0 s); a 4 KB one 0.86-0.92 s, level with onnx 1.20 (it was 0.94-1.02 s
+with the core imported before the helper started).
 
-Whatever goes wrong in the helper (an error, a kill, no interpreter to start), the caller downloads in
-its own process as before, resuming the helper's ``.part``: the errors a user sees are the in-process
-ones, with their types and hints. The helper tries each request once (a dead network costs one quick
-attempt, not a second round of backoff) and ends when its parent does.
+Whatever goes wrong in the helper (an error, a kill, no interpreter to start, a trust prompt due, a cached
+file whose hash is wrong), the caller does it all in its own process as before, resuming the helper's
+``.part``: the errors a user sees are the in-process ones, with their types and hints. The helper tries
+each request once (a dead network costs one quick attempt, not a second round of backoff) and ends when
+its parent does.
 """
 
 from __future__ import annotations
@@ -40,23 +44,32 @@ def worthwhile() -> bool:
     return cores > 1
 
 
-def download_while_importing_onnx(repo: str, hub_dir: str, model: str, opset: int | None, force: bool) -> bool:
-    """Start the helper, import onnx, wait for the helper; True when it downloaded and verified the model.
-    Ctrl-C (or any error here) stops the helper, whose ``.part`` stays for a resume."""
+def verified_while_importing_onnx(
+    repo: str, hub_dir: str | None, model: str, opset: int | None, force: bool, silent: bool
+) -> Path | None:
+    """Start the helper, import onnx, wait for the helper: the model's verified file (downloaded now, or
+    cached and hashed now), or None when the caller must do it itself. Ctrl-C (or any error here) stops
+    the helper, whose ``.part`` stays for a resume."""
     job = json.dumps({"repo": repo, "dir": hub_dir, "model": model, "opset": opset, "force": force,
-                      "parent": os.getpid()})
+                      "silent": silent, "parent": os.getpid()})
     try:
         helper = subprocess.Popen(
             [sys.executable, "-c", _CODE, _PACKAGE_ROOT, job],
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,  # stdout is the caller's; progress bars go to stderr
+            stdout=subprocess.PIPE,  # the answer; progress bars go to stderr
             env={**os.environ, "ONNXHUB_RETRIES": "1"},
         )
     except OSError:
-        return False
+        return None
     try:
         import onnx  # noqa: F401, PLC0415 - the import this overlaps
-        return helper.wait() == 0
+        answer, _ = helper.communicate()
+        if helper.returncode != 0:
+            return None
+        path = json.loads(answer.decode("utf-8", "surrogateescape").splitlines()[-1])["path"]
+        return Path(path) if path else None
+    except (ValueError, IndexError, KeyError, TypeError):
+        return None
     finally:
         if helper.poll() is None:
             helper.terminate()
@@ -87,19 +100,17 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def main(job_text: str) -> None:
-    """The helper: download the model as ``hub.load`` would have; exit 0 once it is verified in the cache."""
+    """The helper: ``hub.verified_path``, the answer on stdout as JSON; exit 0 once it is given."""
     job = json.loads(job_text)
     _exit_with_parent(job["parent"])
     try:
         from . import hub
-        from .progress import bar_callback, progress_bars
 
-        hub.set_dir(job["dir"])
-        with hub._hub(job["repo"]) as client:  # noqa: SLF001 - the same Hub the caller uses
-            info = client.manifest().find(job["model"], job["opset"])
-            with progress_bars() as bars:
-                client.download(info, False, job["force"], progress=bar_callback(bars, info.model))
-    except BaseException:  # noqa: BLE001 - the caller downloads again in its own process and reports it
+        if job["dir"] is not None:
+            hub.set_dir(job["dir"])
+        path = hub.verified_path(job["model"], job["repo"], job["opset"], job["force"], job["silent"])
+        sys.stdout.write(json.dumps({"path": None if path is None else os.fsdecode(path)}) + "\n")
+    except BaseException:  # noqa: BLE001 - the caller does it again in its own process and reports it
         code = 1
     else:
         code = 0
