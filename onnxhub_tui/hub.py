@@ -148,6 +148,10 @@ def _fetch(
     if not _confirm_trust(hub, repo, silent):
         return None
     log.info("Downloading %s to local path %s", info.model, target)
+    return _download_with_bars(hub, info, with_data, force)
+
+
+def _download_with_bars(hub: Hub, info: ModelInfo, with_data: bool, force: bool) -> Path:
     from .progress import bar_callback, progress_bars  # noqa: PLC0415 - see the imports
 
     with progress_bars() as bars:
@@ -214,10 +218,7 @@ def verified_path(model: str, repo: str, opset: int | None, force: bool, silent:
             return path
         if not (hub.source.trusted or silent):
             return None
-        from .progress import bar_callback, progress_bars  # noqa: PLC0415
-
-        with progress_bars() as bars:
-            return hub.download(info, False, force, progress=bar_callback(bars, info.model))
+        return _download_with_bars(hub, info, False, force)
 
 
 def download_model_with_test_data(
