@@ -129,7 +129,6 @@ class Hub:
         from . import hf_hub  # noqa: PLC0415 - see the imports
 
         return self.listing if hf_hub.hf_path(entry) is not None else None
-        return None
 
     def files_of(self, entry: ModelInfo) -> list[hf_hub.ModelFile]:
         """The files ``entry`` is made of, with their sizes, hashes and cached paths: a listed model and
