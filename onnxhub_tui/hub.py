@@ -175,8 +175,8 @@ def load(
 
             log.info("%s is %s: its verified file came from a helper process, while onnx was imported", model, path)
             return load_model(path, digest=False)[0]
-    from .core.layout import same_sha  # noqa: PLC0415 - see the imports
-    from .core.hashing import sha256_hex  # noqa: PLC0415
+    from .core.hashing import sha256_hex  # noqa: PLC0415 - see the imports
+    from .core.layout import same_sha  # noqa: PLC0415
     from .core.modelio import load_model  # noqa: PLC0415 - imports onnx
 
     with _hub(repo) as hub:
