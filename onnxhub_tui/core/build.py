@@ -22,6 +22,7 @@ from typing import Any
 
 from . import lfs, turnkey
 from .buildscan import FileStat, Found, regular_size, scan_tree
+from .diskio import write_atomic
 from .errors import InspectError, ManifestError
 from .hashing import sha256_file
 from .inspect import _fields, read_top_level  # the wire-format walker: zero-copy views, weights skipped
@@ -359,9 +360,7 @@ def write_manifest(entries: list[dict[str, Any]], path: str | os.PathLike[str]) 
     """Write atomically: a reader (or a server) never sees half a manifest."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(manifest_bytes(entries))
-    os.replace(tmp, path)
+    write_atomic(path, manifest_bytes(entries))
     return path
 
 

@@ -105,3 +105,22 @@ def read_regular(path: str | os.PathLike[str]) -> bytes:
     """``Path.read_bytes`` through ``open_regular``."""
     with open_regular(path) as f:
         return f.read()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``, whole or not at all, durably: a new file of our own beside it (created
+    exclusively, so never one a planted link points to), fsynced, then renamed over ``path`` (a link there is
+    replaced, not followed). OSError when any step fails; the temporary file is removed then."""
+    tmp = path.with_name(f".{path.name[:64]}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+                 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -24,12 +23,13 @@ from pathlib import Path
 import httpx
 
 from . import http
-from .diskio import read_regular
+from .diskio import read_regular, write_atomic
 from .errors import NetworkError, OfflineError
 from .hf_api import TreePage, list_tree, parse_tree_items, resolve_commit
 from .hf_entries import Listing, entries
 from .hf_repo import COMMIT, HfRepo
 from .manifest import Manifest
+from .paths import TOOL_DIR, tool_folder
 
 _FORMAT = 1
 
@@ -43,7 +43,7 @@ class LoadedListing:
 
 
 def _store(cache_dir: Path) -> Path:
-    return Path(cache_dir) / ".onnxhub-tui" / "hf"
+    return Path(cache_dir) / TOOL_DIR / "hf"
 
 
 def _slug(repo: HfRepo) -> str:
@@ -90,15 +90,8 @@ def write_cached(cache_dir: Path, repo: HfRepo, listing: Listing, fetched_at: fl
         "fetched_at": fetched_at,
         "files": [f.as_json() for f in listing.files],
     }).encode()
-    path = listing_path(cache_dir, repo)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            f.write(body)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(tool_folder(cache_dir, "hf") / listing_path(cache_dir, repo).name, body)
     except OSError:
         pass  # a read-only or full cache still lets us use what we fetched
 

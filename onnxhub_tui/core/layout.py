@@ -22,12 +22,11 @@ from . import settings as _settings
 from .diskio import read_regular
 from .errors import UnsafePathError
 from .manifest import ModelInfo, _gc_paused
-from .paths import check_relative_path, is_within
+from .paths import TOOL_DIR, check_relative_path, is_within
 
 if TYPE_CHECKING:
     from .cache import CacheReport
 
-TOOL_DIR = ".onnxhub-tui"  # our own files inside the cache (manifests, locks); onnx.hub ignores it
 PART = ".part"
 _SHA_PREFIX = re.compile(r"^([0-9a-fA-F]{64})_(.+)$")  # a manifest may give upper-case hex
 _PRIVATE_PART = re.compile(r"^(?P<final>.+)\.part\.(?P<host>[^.]+)-(?P<pid>\d+)-(?P<rand>[0-9a-f]+)$")

@@ -6,7 +6,6 @@ import contextlib
 import gc
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -17,9 +16,9 @@ from typing import Any
 import httpx
 
 from . import http
-from .diskio import read_regular
+from .diskio import read_regular, write_atomic
 from .errors import Hint, ManifestError, ModelNotFoundError, NetworkError, OfflineError
-from .paths import relative_path_problem
+from .paths import TOOL_DIR, relative_path_problem, tool_folder
 from .sources import Source, file_url_to_path, shown
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -306,17 +305,7 @@ class Manifest:
 
 
 def _store_dir(cache_dir: Path) -> Path:
-    return cache_dir / ".onnxhub-tui" / "manifests"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    return Path(cache_dir) / TOOL_DIR / "manifests"
 
 
 def _read_cached(cache_dir: Path, source: Source) -> tuple[bytes, dict[str, Any]] | None:
@@ -336,7 +325,6 @@ def _read_cached(cache_dir: Path, source: Source) -> tuple[bytes, dict[str, Any]
 
 
 def _write_cached(cache_dir: Path, source: Source, body: bytes, response: httpx.Response) -> None:
-    store = _store_dir(cache_dir)
     meta = {
         "url": shown(source.manifest_url),  # a signature is a credential: not on disk either
         "etag": response.headers.get("etag"),
@@ -345,8 +333,9 @@ def _write_cached(cache_dir: Path, source: Source, body: bytes, response: httpx.
         "sha256": hashlib.sha256(body).hexdigest(),
     }
     try:
-        _write_atomic(store / f"{source.slug}.json", body)
-        _write_atomic(store / f"{source.slug}.meta", json.dumps(meta).encode())
+        store = tool_folder(cache_dir, "manifests")
+        write_atomic(store / f"{source.slug}.json", body)
+        write_atomic(store / f"{source.slug}.meta", json.dumps(meta).encode())
     except OSError:
         pass  # a read-only or full cache still lets us use what we fetched
 

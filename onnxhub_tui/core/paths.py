@@ -1,12 +1,15 @@
-"""Path safety: a manifest's paths are untrusted and must stay inside the cache."""
+"""Path safety: a manifest's paths are untrusted and must stay inside the cache, and so must the tool's own
+files (``tool_folder``)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path, PurePosixPath
 
 
+TOOL_DIR = ".onnxhub-tui"  # our own files inside the cache (manifests, locks, listings); onnx.hub ignores it
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
@@ -44,3 +47,14 @@ def is_within(path: Path, root: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def tool_folder(cache_dir: Path, name: str) -> Path:
+    """``<cache>/.onnxhub-tui/<name>``, made if missing, where the tool keeps its own files (cached
+    manifests and listings, stored headers, locks). A link in its way that leads out of the cache is an
+    OSError, which each of those writers takes as a cache it cannot write to: nothing lands outside."""
+    folder = Path(cache_dir) / TOOL_DIR / name
+    if not is_within(folder, cache_dir):
+        raise OSError(errno.EPERM, "a link there leads out of the cache", str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -8,16 +8,13 @@ best-effort: a read-only cache only means the next look reads the model again.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from .diskio import open_regular
-from .cache import TOOL_DIR
+from .diskio import open_regular, write_atomic
+from .paths import TOOL_DIR, tool_folder
 
 FOLDER = "inspect"
 VERSION = 1  # bump when the record's meaning changes: older records are then read again
@@ -54,18 +51,8 @@ def save(cache_dir: Path, sha: str | None, summary: dict[str, Any]) -> Path | No
         return None
     data = json.dumps({"version": VERSION, "sha256": sha.lower(), "summary": summary},  # type: ignore[union-attr]
                       ensure_ascii=False, separators=(",", ":")).encode()
-    tmp: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:16]}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(tool_folder(cache_dir, FOLDER) / path.name, data)
         return path
     except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
         return None
