@@ -40,7 +40,7 @@ from .errors import (
 from .hashing import BackgroundHash, sha256_file
 from .locking import FileLock, LockTimeout
 from .manifest import FileRef
-from .paths import is_within, tool_folder
+from .paths import is_within, made_inside
 from .sources import Source, shown
 from .throttle import Throttle
 
@@ -119,7 +119,7 @@ def _file_lock(cache_dir: Path, target: Path, cancel: CancelToken | None) -> Ite
     refused: OSError | None = None
     while True:
         try:
-            tool_folder(cache_dir, path.parent.name)  # made if missing; never through a link out of the cache
+            made_inside(path.parent, cache_dir)  # never through a link out of the cache
             lock.acquire(timeout=0.2)
             break
         except LockTimeout:

@@ -29,7 +29,7 @@ from .hf_api import TreePage, list_tree, parse_tree_items, resolve_commit
 from .hf_entries import Listing, entries
 from .hf_repo import COMMIT, HfRepo
 from .manifest import Manifest
-from .paths import TOOL_DIR, tool_folder
+from .paths import TOOL_DIR, made_inside
 
 _FORMAT = 1
 
@@ -91,7 +91,8 @@ def write_cached(cache_dir: Path, repo: HfRepo, listing: Listing, fetched_at: fl
         "files": [f.as_json() for f in listing.files],
     }).encode()
     try:
-        write_atomic(tool_folder(cache_dir, "hf") / listing_path(cache_dir, repo).name, body)
+        path = listing_path(cache_dir, repo)
+        write_atomic(made_inside(path.parent, cache_dir) / path.name, body)
     except OSError:
         pass  # a read-only or full cache still lets us use what we fetched
 

@@ -18,7 +18,7 @@ import httpx
 from . import http
 from .diskio import read_regular, write_atomic
 from .errors import Hint, ManifestError, ModelNotFoundError, NetworkError, OfflineError
-from .paths import TOOL_DIR, relative_path_problem, tool_folder
+from .paths import TOOL_DIR, made_inside, relative_path_problem
 from .sources import Source, file_url_to_path, shown
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -333,7 +333,7 @@ def _write_cached(cache_dir: Path, source: Source, body: bytes, response: httpx.
         "sha256": hashlib.sha256(body).hexdigest(),
     }
     try:
-        store = tool_folder(cache_dir, "manifests")
+        store = made_inside(_store_dir(cache_dir), cache_dir)
         write_atomic(store / f"{source.slug}.json", body)
         write_atomic(store / f"{source.slug}.meta", json.dumps(meta).encode())
     except OSError:

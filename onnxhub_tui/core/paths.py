@@ -1,5 +1,5 @@
 """Path safety: a manifest's paths are untrusted and must stay inside the cache, and so must the tool's own
-files (``tool_folder``)."""
+files (``made_inside``)."""
 
 from __future__ import annotations
 
@@ -49,11 +49,10 @@ def is_within(path: Path, root: Path) -> bool:
     return True
 
 
-def tool_folder(cache_dir: Path, name: str) -> Path:
-    """``<cache>/.onnxhub-tui/<name>``, made if missing, where the tool keeps its own files (cached
-    manifests and listings, stored headers, locks). A link in its way that leads out of the cache is an
+def made_inside(folder: Path, cache_dir: Path) -> Path:
+    """``folder``, made if missing, for the tool's own files in the cache (cached manifests and listings,
+    stored headers, locks, under ``TOOL_DIR``). A link in its way that leads out of the cache is an
     OSError, which each of those writers takes as a cache it cannot write to: nothing lands outside."""
-    folder = Path(cache_dir) / TOOL_DIR / name
     if not is_within(folder, cache_dir):
         raise OSError(errno.EPERM, "a link there leads out of the cache", str(folder))
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .diskio import open_regular, write_atomic
-from .paths import TOOL_DIR, tool_folder
+from .paths import TOOL_DIR, made_inside
 
 FOLDER = "inspect"
 VERSION = 1  # bump when the record's meaning changes: older records are then read again
@@ -52,7 +52,7 @@ def save(cache_dir: Path, sha: str | None, summary: dict[str, Any]) -> Path | No
     data = json.dumps({"version": VERSION, "sha256": sha.lower(), "summary": summary},  # type: ignore[union-attr]
                       ensure_ascii=False, separators=(",", ":")).encode()
     try:
-        write_atomic(tool_folder(cache_dir, FOLDER) / path.name, data)
+        write_atomic(made_inside(path.parent, cache_dir) / path.name, data)
         return path
     except OSError:
         return None
