@@ -9,6 +9,10 @@ between rounds), so a noisy moment on a shared machine hits both sides of a pair
 - ``onnxhub_tui.hub.load`` against onnx 1.20's ``onnx.hub.load`` (its own venv);
 - hub.load's peak RSS against the file's size (onnx.hub's beside it).
 
+Each download row is split in two with nginx's access log: the transfer (the body's time on the server's
+side, from the request to its last byte sent) and the rest of the process (start-up before the request, and
+the end after the last byte: fsync, rename, exit). Shown, not judged: the whole process is what is judged.
+
 A 4 KB model's download and ``hub.load`` (against ``curl -o F`` and onnx.hub) show the fixed costs a
 process pays whatever the size: shown, not judged. A ratio is the yardstick's time over ours, per pair
 (above 1: we are faster); the report gives each row's min, median and max over the rounds.
@@ -24,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fixtures
-from .common import BEFORE, MB, PYTHON, WORK, Check, Section, drop_tree, fmt_range, fmt_s, measure, median, tool_version
-from .servers import static_server
+from .common import BEFORE, PYTHON, WORK, Check, Section, drop_tree, fmt_range, fmt_s, measure, median, tool_version
+from .servers import Server, static_server
 
 ONNX120_VENV = Path(os.environ.get("ONNXHUB_BENCH_ONNX120", "/tmp/onnx120-venv"))
 CLI = Path(PYTHON).parent / "onnxhub-tui"
@@ -92,6 +96,7 @@ class Pair:
     ours_env: dict[str, str] = field(default_factory=dict)
     times: list[tuple[float, float]] = field(default_factory=list)  # (ours, yardstick) per round
     rss: list[tuple[int, int]] = field(default_factory=list)  # peak RSS in kB, (ours, yardstick)
+    transfers: list[tuple[float, float]] = field(default_factory=list)  # the body's server-side seconds
 
     def ratios(self) -> list[float]:
         return [y / o for o, y in self.times]
@@ -157,8 +162,15 @@ def _pairs(server, model: fixtures.ModelFile, onnx120: str | None, wrapper: Path
     return pairs
 
 
-def _run_pair(pair: Pair, round_no: int, scratch: Path, primed: dict[tuple[str, str], Path]) -> None:
+def _body_seconds(server: Server, log_offset: int) -> float | None:
+    """The server-side time of the largest response sent since ``log_offset``: the model's body."""
+    served = server.requests_since(log_offset)
+    return max(served, key=lambda r: r.sent).seconds if served else None
+
+
+def _run_pair(pair: Pair, round_no: int, scratch: Path, primed: dict[tuple[str, str], Path], server: Server) -> None:
     results: dict[str, tuple[float, int]] = {}
+    transfer: dict[str, float | None] = {}
     sides = [("ours", pair.ours), ("yardstick", pair.yardstick)]
     if round_no % 2:
         sides.reverse()
@@ -171,11 +183,15 @@ def _run_pair(pair: Pair, round_no: int, scratch: Path, primed: dict[tuple[str, 
             _seed(run_dir, primed[(pair.seed_manifest, env.get("PYTHONPATH", ""))])
         os.sync()  # earlier runs' dirty pages must not be written back during this one
         cmd = make(run_dir)
+        log_offset = server.log_size()
         sample = measure(cmd, shell=isinstance(cmd, str), env=env)
         results[side] = (sample.seconds, sample.rss_kb)
+        transfer[side] = _body_seconds(server, log_offset)
         drop_tree(run_dir)
     pair.times.append((results["ours"][0], results["yardstick"][0]))
     pair.rss.append((results["ours"][1], results["yardstick"][1]))
+    if transfer["ours"] is not None and transfer["yardstick"] is not None:
+        pair.transfers.append((transfer["ours"], transfer["yardstick"]))
 
 
 def _section(shape: fixtures.Shape, pairs: list[Pair], number: int) -> Section:
@@ -191,6 +207,8 @@ def _section(shape: fixtures.Shape, pairs: list[Pair], number: int) -> Section:
         section.rows.append([p.row, str(len(p.times)), _stats(ours_t, fmt), p.yardstick_name,
                              _stats(yard_t, fmt), _stats(p.ratios(), _x),
                              "" if p.target is None else f"≥ {p.target:.2f}x"])
+        if p.transfers and p.row.startswith("download") and p.target is not None:  # not the 4 KB model
+            section.rows += _split_rows(p, fmt)
         if p.ours_env or p.target is None:  # a --before row, a start-up row: shown, not judged
             continue
         med = median(p.ratios())
@@ -204,6 +222,19 @@ def _section(shape: fixtures.Shape, pairs: list[Pair], number: int) -> Section:
         worst = max(ours_rss)
         section.checks.append(Check("`hub.load` peak RSS ≤ 1.3x the file (worst run)", _x(worst), worst <= 1.3))
     return section
+
+
+def _split_rows(p: Pair, fmt: Callable[[float], str]) -> list[list[str]]:
+    """A download row's two parts: the transfer as nginx timed it, and the rest of each process."""
+    ours_x, yard_x = [o for o, _ in p.transfers], [y for _, y in p.transfers]
+    ours_rest = [wall - x for (wall, _), (x, _) in zip(p.times, p.transfers)]
+    yard_rest = [wall - x for (_, wall), (_, x) in zip(p.times, p.transfers)]
+    return [
+        ["… its transfer (nginx)", str(len(ours_x)), _stats(ours_x, fmt), "its transfer", _stats(yard_x, fmt),
+         _stats([y / o for o, y in p.transfers], _x), ""],
+        ["… the rest of the process", str(len(ours_rest)), _stats(ours_rest, _ms), "the rest",
+         _stats(yard_rest, _ms), "", ""],
+    ]
 
 
 def _compile(folder: Path) -> None:
@@ -238,7 +269,7 @@ def run(quick: bool = False) -> list[Section]:
         for i in range(rounds):  # round-robin over every pair of every model
             for _shape, pairs in by_shape:
                 for p in pairs:
-                    _run_pair(p, i, scratch, primed)
+                    _run_pair(p, i, scratch, primed, server)
         server_kind, throttled = server.kind, server.throttled
     drop_tree(scratch)
     drop_tree(WORK / "primed")

@@ -1,6 +1,7 @@
 """A static file server on loopback: nginx (Debian's nginx-light) as a child process with a generated
 config, or Python's http.server when nginx is absent. ``/`` serves at full speed; ``/slow/`` serves the
-same tree with nginx's per-connection ``limit_rate``."""
+same tree with nginx's per-connection ``limit_rate``. nginx logs each request's time on the server's side
+(``Server.requests_since``): how long the body took to go out, apart from the client's start and end."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ pid {tmp}/nginx.pid;
 error_log {tmp}/error.log warn;
 events {{ worker_connections 512; }}
 http {{
-    access_log off;
+    log_format timing '$msec $request_time $bytes_sent $request_uri';
+    access_log {tmp}/access.log timing;
     sendfile on;
     tcp_nopush on;
     keepalive_requests 10000;
@@ -46,14 +48,38 @@ http {{
 """
 
 
+@dataclass(frozen=True)
+class Served:
+    """One request as nginx's access log has it."""
+
+    end: float  # $msec: when the last byte went out (epoch seconds)
+    seconds: float  # $request_time: from the request's first byte read to the response's last byte sent
+    sent: int  # $bytes_sent, headers included
+    uri: str
+
+
 @dataclass
 class Server:
     kind: str  # "nginx 1.x" or "python http.server"
     base: str  # http://127.0.0.1:PORT/
     throttled: bool  # whether /slow/ is really rate-limited
+    log: Path | None = None  # nginx's access log (None: http.server, which keeps none)
 
     def url(self, rel: str, slow: bool = False) -> str:
         return self.base + ("slow/" if slow else "") + rel.lstrip("/")
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size if self.log is not None and self.log.exists() else 0
+
+    def requests_since(self, offset: int) -> list[Served]:
+        """The requests logged after ``offset`` (a ``log_size()``); nginx writes each line as it ends one."""
+        if self.log is None:
+            return []
+        with open(self.log, "rb") as f:
+            f.seek(offset)
+            lines = f.read().decode().splitlines()
+        return [Served(float(end), float(secs), int(sent), uri)
+                for end, secs, sent, uri in (line.split(" ", 3) for line in lines if line.count(" ") >= 3)]
 
 
 def _free_port() -> int:
@@ -100,7 +126,7 @@ def static_server(root: Path, rate: str = "32m", probe: str = "") -> Iterator[Se
                 base = f"http://127.0.0.1:{port}/"
                 if _wait_up(base + probe, proc):
                     try:
-                        yield Server(f"nginx {_version()}", base, throttled=True)
+                        yield Server(f"nginx {_version()}", base, throttled=True, log=Path(tmp) / "access.log")
                     finally:
                         proc.terminate()
                         proc.wait(10)
