@@ -48,7 +48,7 @@ from .sources import Source
 ZOO_REPO = ("onnx", "models")
 ZOO_COMMIT = "b1eeaa1a"  # the zoo's last commit (2025-06-27), as far as its data README gives it
 INDEX_NAME = "zoo-b1eeaa1.json.gz"
-INDEX_FORMAT = 3  # 3: compact rows, then the full entries (a second gzip member); 2: one object per entry
+INDEX_FORMAT = 4  # 4: compact rows, then the full entries in blocks; 3: in one member; 2: one object per entry
 # The API opt-in: onnx.hub's functions see the manifest's 184 unless the repo spec ends with this.
 ZOO_SUFFIX = "+zoo"
 
@@ -76,50 +76,62 @@ def tier_of(entry: ModelInfo) -> str | None:
     return tier if isinstance(tier, str) else None
 
 
-@functools.lru_cache(maxsize=1)
+_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
 def index_path() -> Path:
-    """The shipped index (resolved once: ``importlib.resources`` costs a millisecond a call, and its import
-    two, which a download of another hub's model does not need)."""
-    from importlib import resources  # noqa: PLC0415
-
-    return Path(str(resources.files("onnxhub_tui") / "data" / INDEX_NAME))
+    """The shipped index, beside the package's modules. Not ``importlib.resources``: the index is read as
+    a file anyway, and that import (with zipfile, which it brings) cost 3-8 ms of a first paint."""
+    return _DATA / INDEX_NAME
 
 
-# The index is two gzip members in one file: the rows the table, the names and the search need (read at
+# The index is gzip members in one file: first the rows the table, the names and the search need (read at
 # start-up), then every entry's full raw form, one JSON line each (its metadata: input shapes, operator
-# counts, class, source script, what is unknown until downloaded), read on the first use of an entry's
-# ``metadata`` or ``raw_model_info`` (facts, info, details), one line per entry asked for.
+# counts, class, source script, what is unknown until downloaded) in blocks of FACTS_BLOCK entries, one
+# member a block, read on the first use of an entry's ``metadata`` or ``raw_model_info`` (facts, info,
+# details): one block inflated, one line parsed.
+FACTS_BLOCK = 64
 ROW_FIELDS = ("model", "model_path", "onnx_version", "opset_version", "model_sha", "model_bytes", "tags", "tier",
               "author", "task", "parameters", "archive_only", "model_with_data")
 
 
 class _Facts:
-    """The index's second member: one line of JSON per entry, in row order. Inflated and split on first
-    use (a few ms); each line parsed when its entry's metadata is first asked for (the details panel
-    asks for the highlighted row's at a first paint: one line, not 2,193 entries)."""
+    """The index's blocks of full entries, one line of JSON per entry, in row order. A block is inflated
+    when one of its entries is first asked for, and only that entry's line parsed: the details panel asks
+    for the highlighted row's at a first paint (inflating all 2,193 lines took 8-13 ms of it; a block of
+    64 takes well under one)."""
 
-    def __init__(self, path: Path, compressed: bytes, count: int) -> None:
-        self._path, self._compressed, self._count = path, compressed, count
-        self._lines: list[bytes] | None = None
+    def __init__(self, path: Path, rest: bytes, count: int, sizes: list[int]) -> None:
+        self._path, self._rest, self._count = path, rest, count
+        self._starts = [0]
+        for size in sizes:
+            self._starts.append(self._starts[-1] + size)
+        self._blocks: dict[int, list[bytes]] = {}
         self._parsed: dict[int, dict[str, Any]] = {}
 
     def _broken(self, why: object) -> ManifestError:
         return ManifestError(f"The zoo index {self._path} cannot be read ({why}): reinstall onnxhub-tui.")
 
+    def _line(self, i: int) -> bytes:
+        b = i // FACTS_BLOCK
+        lines = self._blocks.get(b)
+        if lines is None:
+            try:
+                lines = zlib.decompress(self._rest[self._starts[b]:self._starts[b + 1]], 31).splitlines()
+            except zlib.error as exc:
+                raise self._broken(exc) from None
+            wanted = min(FACTS_BLOCK, self._count - b * FACTS_BLOCK)
+            if len(lines) != wanted:
+                raise self._broken(f"block {b} holds {len(lines)} entries, not {wanted}")
+            self._blocks[b] = lines
+        return lines[i % FACTS_BLOCK]
+
     def raw(self, i: int) -> dict[str, Any]:
         raw = self._parsed.get(i)
         if raw is not None:
             return raw
-        if self._lines is None:
-            try:
-                lines = zlib.decompress(self._compressed, 31).splitlines()
-            except zlib.error as exc:
-                raise self._broken(exc) from None
-            if len(lines) != self._count:
-                raise self._broken(f"{len(lines)} entries for {self._count} rows")
-            self._lines, self._compressed = lines, b""
         try:
-            raw = json.loads(self._lines[i])
+            raw = json.loads(self._line(i))
         except (ValueError, RecursionError) as exc:
             raise self._broken(exc) from None
         if not isinstance(raw, dict) or not isinstance(raw.get("metadata"), dict):
@@ -176,11 +188,18 @@ def _load(path: Path) -> tuple[dict[str, Any], tuple[ModelInfo, ...]]:
             rest = inflate.unused_data
         except (OSError, ValueError, zlib.error, RecursionError) as exc:
             raise ManifestError(f"The zoo index {path} cannot be read ({exc}): reinstall onnxhub-tui.") from None
+        sizes = data.get("facts_blocks") if isinstance(data, dict) else None
         if (not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or not isinstance(data.get("rows"), list)
-                or data.get("fields") != list(ROW_FIELDS) or not rest):
+                or data.get("fields") != list(ROW_FIELDS) or not _block_sizes_fit(sizes, len(data["rows"]), len(rest))):
             raise ManifestError(f"The zoo index {path} is not an index of format {INDEX_FORMAT}: reinstall onnxhub-tui.")
-        facts = _Facts(path, rest, len(data["rows"]))
+        facts = _Facts(path, rest, len(data["rows"]), sizes)  # type: ignore[arg-type]
         return data, tuple(ZooEntry(row, facts, i) for i, row in enumerate(data["rows"]))
+
+
+def _block_sizes_fit(sizes: object, count: int, rest: int) -> bool:
+    """Whether ``sizes`` (the header's ``facts_blocks``) cut the ``rest`` bytes into the blocks ``count`` rows need."""
+    return (isinstance(sizes, list) and len(sizes) == -(-count // FACTS_BLOCK) and sum(sizes) == rest
+            and all(isinstance(n, int) and n > 0 for n in sizes))
 
 
 def row_of(raw: dict[str, Any]) -> list[Any]:
@@ -232,7 +251,7 @@ def op_counts(entry: ModelInfo) -> dict[str, int]:
 def index_header(path: Path | None = None) -> dict[str, Any]:
     """The index's own facts (commit, counts), without its entries."""
     data, _ = _load(path or index_path())
-    return {k: v for k, v in data.items() if k not in ("fields", "rows")}
+    return {k: v for k, v in data.items() if k not in ("fields", "facts_blocks", "rows")}
 
 
 def zoo_entries(path: Path | None = None) -> list[ModelInfo]:

@@ -1,6 +1,7 @@
 """Making the zoo index that :mod:`onnxhub_tui.core.zoo` reads (``scripts/build_zoo_index.py`` runs it).
 
-The file is two gzip members (``zoo._load`` reads the first at start-up, the second on first use).
+The file is gzip members: the rows (``zoo._load`` reads them at start-up), then the full entries in blocks
+of ``zoo.FACTS_BLOCK`` (each read on the first use of one of its entries).
 Reproducible: the same tree gives the same bytes (entries in path order, compact JSON, a gzip stream
 with no time stamp, no file name and a fixed OS byte, written here rather than by ``gzip``, whose
 header differs between Python versions).
@@ -22,7 +23,7 @@ from .build import BuildResult, build_manifest
 from .errors import ManifestError
 from .manifest import ModelInfo
 from .sources import MANIFEST_NAME
-from .zoo import INDEX_FORMAT, ROW_FIELDS, ZOO_COMMIT, ops_text, row_of, tier_for_path, unique_names
+from .zoo import FACTS_BLOCK, INDEX_FORMAT, ROW_FIELDS, ZOO_COMMIT, ops_text, row_of, tier_for_path, unique_names
 
 
 def index_data(tree: str | os.PathLike[str], *, made_from: str) -> tuple[dict[str, Any], BuildResult]:
@@ -73,11 +74,14 @@ def _json(value: Any) -> bytes:
 
 def index_bytes(data: dict[str, Any]) -> bytes:
     """The index file: a gzip member of the header and one compact row per entry (read at start-up),
-    then one of the full entries (read on first use of an entry's metadata; see ``zoo._load``)."""
+    then one per block of full entries (read on first use of an entry's metadata; see ``zoo._load``),
+    whose compressed sizes the header gives."""
     entries = data["entries"]
+    blocks = [_gzip(b"".join(_json(e) for e in entries[i:i + FACTS_BLOCK])) for i in range(0, len(entries), FACTS_BLOCK)]
     head = {k: v for k, v in data.items() if k != "entries"}
-    rows = {**head, "fields": list(ROW_FIELDS), "rows": [row_of(e) for e in entries]}
-    return _gzip(_json(rows)) + _gzip(b"".join(_json(e) for e in entries))
+    rows = {**head, "fields": list(ROW_FIELDS), "facts_blocks": [len(b) for b in blocks],
+            "rows": [row_of(e) for e in entries]}
+    return _gzip(_json(rows)) + b"".join(blocks)
 
 
 def index_from_tarball(tarball: str | os.PathLike[str]) -> tuple[bytes, BuildResult]:

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from onnxhub_tui import hub
 from onnxhub_tui.core import zoo
-from onnxhub_tui.core.errors import ModelNotFoundError, QueryError
+from onnxhub_tui.core.errors import ManifestError, ModelNotFoundError, QueryError
 from onnxhub_tui.core.manifest import ModelInfo, parse_manifest
 from onnxhub_tui.core.query import FIELDS, parse_query
 from onnxhub_tui.core.sources import parse_repo_spec
@@ -92,6 +93,43 @@ def test_the_index_is_small_and_loads_lazily_in_milliseconds():
     assert int(n) == 2193
     assert float(first) < 0.5, f"first load {float(first) * 1e3:.0f} ms"  # ~30 ms on a quiet machine
     assert float(again) < 0.01
+
+
+def _index_with(tmp_path: Path, header_change=None, block_change=None) -> Path:
+    """The shipped index with its header or its second block of full entries altered."""
+    from onnxhub_tui.core.zooindex import _gzip, _json
+
+    raw = zoo.index_path().read_bytes()
+    inflate = zlib.decompressobj(31)
+    header = json.loads(inflate.decompress(raw))
+    rest = bytearray(inflate.unused_data)
+    if block_change:
+        block_change(rest, header["facts_blocks"][0])  # the second block starts where the first one ends
+    if header_change:
+        header_change(header)
+    path = tmp_path / "index.json.gz"
+    path.write_bytes(_gzip(_json(header)) + bytes(rest))
+    return path
+
+
+def test_a_damaged_block_of_full_entries_is_a_clear_error_and_spares_the_others(tmp_path):
+    def damage(rest: bytearray, second_starts: int) -> None:
+        rest[second_starts + 40] ^= 0xFF
+
+    entries = zoo.zoo_entries(_index_with(tmp_path, block_change=damage))
+    assert len(entries) == 2193 and entries[0].metadata["tier"]  # the rows and the first block are whole
+    with pytest.raises(ManifestError, match="cannot be read.*reinstall onnxhub-tui"):
+        entries[zoo.FACTS_BLOCK].metadata
+
+
+@pytest.mark.parametrize("change", [
+    lambda h: h["facts_blocks"].pop(),  # a block missing
+    lambda h: h["facts_blocks"].__setitem__(0, h["facts_blocks"][0] + 1),  # sizes that do not add up
+    lambda h: h.pop("facts_blocks"),  # a format 3 index
+])
+def test_an_index_whose_blocks_do_not_fit_is_refused_at_load(tmp_path, change):
+    with pytest.raises(ManifestError, match="not an index of format"):
+        zoo.zoo_entries(_index_with(tmp_path, header_change=change))
 
 
 def test_names_are_unique_per_opset_and_never_a_manifest_name(manifest_entries, merged):
@@ -243,7 +281,9 @@ def test_the_rows_agree_with_the_full_entries_and_a_first_paint_reads_no_full_en
         "facts = entries[0]._facts\n"
         "cells = [(zoo.tier_of(e), e.label, e.file(), e.tag_list, e.has_test_data) for e in entries]\n"
         "hits = [len(query.parse_query(q).filter(entries)) for q in ('tier:skipped', 'author:timm', 'task:vision', 'params:>100000000', 'adv')]\n"
-        "assert facts._lines is None, 'the table or a search read the full entries'\n"
+        "assert not facts._blocks, 'the table or a search read the full entries'\n"
+        "entries[zoo.FACTS_BLOCK + 3].metadata\n"
+        "assert list(facts._blocks) == [1], 'one entry asked for inflated more than its block'\n"
         "print(*hits)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
