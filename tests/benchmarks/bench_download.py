@@ -212,7 +212,7 @@ def _section(shape: fixtures.Shape, pairs: list[Pair], number: int) -> Section:
         if p.ours_env or p.target is None:  # a --before row, a start-up row: shown, not judged
             continue
         med = median(p.ratios())
-        section.checks.append(Check(f"{p.row} ≥ {p.target:.2f}x {p.yardstick_name}", _x(med), med >= p.target))
+        section.checks.append(Check(f"{p.row} ≥ {p.target:.2f}x {p.yardstick_name}", f"{med:.3f}x", med >= p.target))
     load = next((p for p in pairs if p.row == "`hub.load`"), None)
     if load is not None and load.target is not None:
         ours_rss = [o * 1024 / model.size for o, _ in load.rss]
