@@ -146,15 +146,22 @@ class ZooEntry(ModelInfo):
 
     def __init__(self, row: Sequence[Any], facts: _Facts, i: int) -> None:  # noqa: D107 - no ModelInfo.__init__: no dict
         (self.model, self.model_path, onnx_version, self.opset, self.model_sha, self.model_bytes, tags,
-         self.zoo_tier, author, task, parameters, self.zoo_archive_only, with_data) = row
+         self.zoo_tier, *self._turnkey_row, self.zoo_archive_only, with_data) = row
         self.onnx_version = onnx_version or ""
         self.tag_list = tuple(tags)
-        self.tags = set(tags)
         if with_data == 1:  # an archive-only model: its file is its model-with-data archive
             with_data = (self.model_path, self.model_sha, self.model_bytes)
         self.model_with_data_path, self.model_with_data_sha, self.model_with_data_bytes = with_data or (None, None, None)
-        self.zoo_turnkey = {"author": author, "task": task, "parameters": parameters}
         self._facts, self._i = facts, i
+
+    # Made on first use: a set and a dict per entry were half the rows' load at a first paint.
+    @functools.cached_property
+    def tags(self) -> set[str]:  # type: ignore[override]
+        return set(self.tag_list)
+
+    @functools.cached_property
+    def zoo_turnkey(self) -> dict[str, Any]:
+        return dict(zip(("author", "task", "parameters"), self._turnkey_row))
 
     @property  # type: ignore[override]
     def raw_model_info(self) -> dict[str, Any]:
