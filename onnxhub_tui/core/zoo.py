@@ -142,7 +142,7 @@ class _Facts:
 
 class ZooEntry(ModelInfo):
     """A shipped index's entry: every ``ModelInfo`` attribute, made from one compact row (no dicts);
-    ``metadata`` and ``raw_model_info`` come from the index's second part on first use."""
+    ``metadata`` and ``raw_model_info`` come from the index's blocks of full entries on first use."""
 
     def __init__(self, row: Sequence[Any], facts: _Facts, i: int) -> None:  # noqa: D107 - no ModelInfo.__init__: no dict
         (self.model, self.model_path, onnx_version, self.opset, self.model_sha, self.model_bytes, tags,
